@@ -1,0 +1,39 @@
+# The two commands a new machine needs: `make` (build everything) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+READY  := $(VENV)/.ready
+OUT    ?= build
+SOURCES := $(shell find digests templates pipeline -type f ! -name '*.pyc' 2>/dev/null)
+
+.PHONY: all check test clean new emails wiki send publish bench golden
+.DELETE_ON_ERROR:
+
+all: $(OUT)/.stamp
+
+$(READY): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+$(OUT)/.stamp: $(READY) $(SOURCES)
+	$(PY) -m pipeline build --out $(OUT)
+	touch $@
+
+check: $(READY)
+	$(PY) -m pipeline check
+
+test: $(READY)
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(OUT)
+
+new: $(READY)
+	$(PY) -m pipeline new $(N) $(if $(L),--lang $(L))
+
+emails: $(READY)
+	$(PY) -m pipeline build --only emails --out $(OUT)
+
+wiki: $(READY)
+	$(PY) -m pipeline build --only wiki --out $(OUT)

@@ -1,0 +1,8 @@
+"""python -m pipeline: the same as the `clinics` command."""
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

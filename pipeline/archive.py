@@ -1,0 +1,110 @@
+"""Gather a whole folder of digests into one Archive: settings, catalog, partials, digests."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import validate
+from .catalog import Catalog, load_catalog
+from .load import digest_files, load_source
+from .metadata import read_meta
+from .model import Diagnostic, Digest, Location, Topic, error
+from .parse import CATALOG_ATTR, Locator, Parser, check_body, parse_partial, split_topics
+from .site import Site, load_site
+
+
+@dataclass
+class Archive:
+    """Everything `build` renders, read and validated once."""
+
+    folder: Path
+    site: Site
+    catalog: Catalog
+    digests: list[Digest] = field(default_factory=list)
+    intros: dict[str, Topic] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def versions(self, number: int) -> list[Digest]:
+        """Return every version of call `number`, in the call's language first."""
+        found = [d for d in self.digests if d.meta.number == number]
+        return sorted(found, key=lambda d: (d.language != d.meta.call_language, d.language))
+
+
+def display_path(path: Path) -> str:
+    """Return `path` as a user typed it: relative to the working folder when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_archive(folder: Path, templates: Path, today: dt.date | None = None) -> Archive | None:
+    """Return the archive in `folder` with every diagnostic; None when the settings are unusable."""
+    site, problems = load_site(folder / "site.yaml", display_path(folder / "site.yaml"))
+    if site is None:
+        archive = Archive(folder, None, Catalog())  # type: ignore[arg-type]
+        archive.diagnostics = problems
+        return archive
+    catalog, catalog_problems = load_catalog(folder / "catalog.yaml", site, display_path(folder / "catalog.yaml"))
+    archive = Archive(folder, site, catalog, diagnostics=problems + catalog_problems)
+    parser = Parser(catalog)
+    archive.intros = _load_intros(parser, templates, site, archive.diagnostics)
+    for path in digest_files(folder):
+        digest, found = read_digest(path, display_path(path), site, parser, archive.intros)
+        archive.diagnostics += found
+        if digest is not None:
+            archive.digests.append(digest)
+    archive.diagnostics += validate.check_archive(archive.digests, archive.site, archive.catalog, today)
+    return archive
+
+
+def _load_intros(parser: Parser, templates: Path, site: Site, problems: list[Diagnostic]) -> dict[str, Topic]:
+    intros = {}
+    for code in site.languages:
+        path = templates / f"intro.{code}.md"
+        if not path.exists():
+            continue
+        topics, found = parse_partial(parser, path, display_path(path))
+        problems += found
+        if len(topics) != 1:
+            problems.append(error("intro-topics", f"the introduction must be one '## ' topic, found {len(topics)}",
+                                  Location(display_path(path), 1), "keep exactly one level-2 heading"))
+        elif not found:
+            intros[code] = topics[0]
+    return intros
+
+
+def read_digest(path: Path, display: str, site: Site, parser: Parser,
+                intros: dict[str, Topic]) -> tuple[Digest | None, list[Diagnostic]]:
+    """Return one digest file parsed into the model, and every problem in it."""
+    source, problems = load_source(path, display)
+    if source is None:
+        return None, problems
+    meta, found = read_meta(source, site)
+    problems += found
+    root, state = parser.tree(source.body)
+    locator = Locator(display, source.body, source.body_line)
+    locator.place_blocks(root)
+    topics, found = split_topics(root, locator)
+    problems += found
+    problems += check_body(root, state, locator, parser.catalog)
+    if meta is None:
+        return None, problems
+    if meta.intro:
+        intro = intros.get(meta.language)
+        if intro is None:
+            problems.append(error("no-intro", f"there is no introduction in '{meta.language}'",
+                                  Location(display, source.front_line),
+                                  f"write templates/intro.{meta.language}.md, or set 'intro: false'"))
+            return None, problems
+        topics = [intro, *topics]
+    citations = tuple(dict.fromkeys(
+        el.get(CATALOG_ATTR, "") for topic in topics for block in (topic.heading, *topic.elements)
+        for el in block.iter("a") if el.get(CATALOG_ATTR)))
+    digest = Digest(id=source.id, path=display, meta=meta, topics=tuple(topics), citations=citations,
+                    source_hash=source.digest)
+    problems += validate.check_digest(digest, parser.catalog, locator)
+    return digest, problems
+
+

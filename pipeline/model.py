@@ -1,0 +1,157 @@
+"""The typed model that every stage shares: diagnostics, settings-free digest data."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as etree
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Status(enum.Enum):
+    DRAFT = "draft"
+    FINAL = "final"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a source file: 1-based line, optional 1-based column."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if not self.line:
+            return self.path
+        if not self.column:
+            return f"{self.path}:{self.line}"
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: Severity
+    code: str
+    message: str
+    location: Location
+    hint: str = ""
+
+    def format(self) -> str:
+        """Return the diagnostic as the lines a user reads."""
+        text = f"{self.location}: {self.severity.value}[{self.code}]: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.location
+        return (loc.path, loc.line, loc.column, self.code)
+
+
+def error(code: str, message: str, location: Location, hint: str = "") -> Diagnostic:
+    """Return an error diagnostic."""
+    return Diagnostic(Severity.ERROR, code, message, location, hint)
+
+
+def warning(code: str, message: str, location: Location, hint: str = "") -> Diagnostic:
+    """Return a warning diagnostic."""
+    return Diagnostic(Severity.WARNING, code, message, location, hint)
+
+
+def has_errors(diagnostics: list[Diagnostic]) -> bool:
+    """Return True when any diagnostic is an error."""
+    return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+@dataclass(frozen=True)
+class Count:
+    """A head count, exact or approximate ("~8")."""
+
+    value: int
+    approximate: bool = False
+
+    def __str__(self) -> str:
+        return f"~{self.value}" if self.approximate else str(self.value)
+
+
+@dataclass(frozen=True)
+class Attendance:
+    staff: Count | None = None
+    volunteers: Count | None = None
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    topic: str
+    presenter: str = ""
+
+
+@dataclass(frozen=True)
+class Meta:
+    """A digest's front matter, validated."""
+
+    number: int
+    date: dt.date
+    language: str
+    call_language: str
+    time: dt.time | None = None
+    duration: int | None = None
+    attendance: Attendance | None = None
+    scheduled: Scheduled | None = None
+    intro: bool = True
+    status: Status = Status.FINAL
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One level-2 section of a digest; `elements` is its body after the heading."""
+
+    title: str
+    heading: etree.Element
+    elements: tuple[etree.Element, ...]
+    location: Location
+    is_intro: bool = False
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    id: str
+    name: str
+    description: str
+    kind: str
+    url: str  # absolute https URL, interwiki prefixes expanded
+    page: str = ""  # wiki page with its interwiki prefix, when the target is a page
+    aliases: tuple[str, ...] = ()
+    location: Location = field(default_factory=lambda: Location(""))
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return (self.id, self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One digest version, parsed once; every output is rendered from it."""
+
+    id: str  # "001", "006.es"
+    path: str
+    meta: Meta
+    topics: tuple[Topic, ...]
+    citations: tuple[str, ...]  # catalog ids in order of first mention
+    source_hash: str = ""
+
+    @property
+    def number_text(self) -> str:
+        return f"{self.meta.number:03d}"
+
+    @property
+    def language(self) -> str:
+        return self.meta.language

@@ -1,0 +1,312 @@
+"""Markdown -> model, through Python-Markdown's element tree.
+
+One Markdown instance per process, reset for each digest. Raw HTML is not
+recognised: a note that says <script> shows the text "<script>". Reference
+links whose label the digest does not define are resolved against the catalog.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import markdown
+import markdown.treeprocessors
+from markdown.extensions import Extension
+from markdown.inlinepatterns import (
+    AUTOMAIL_RE,
+    InlineProcessor,
+    ReferenceInlineProcessor,
+    ShortReferenceInlineProcessor,
+)
+
+from .catalog import Catalog
+from .model import Diagnostic, Location, Topic, error
+
+CATALOG_ATTR = "data-catalog"  # set on <a> elements resolved from the catalog; never rendered
+_SPACE = re.compile(r"\s+")
+_BARE_URL = r"(?<![\w/:@])(https?://[^\s<>\[\]()\"']*[^\s<>\[\]()\"'.,;:!?*_~])"
+
+
+@dataclass
+class ParseState:
+    """What the inline processors found while parsing one document."""
+
+    catalog: Catalog
+    unresolved: list[tuple[str, str]] = field(default_factory=list)  # (label, raw source)
+
+
+class _CatalogReference(ReferenceInlineProcessor):
+    """[text][label] and [label][]: the digest's own definitions first, then the catalog."""
+
+    required = True  # an unresolved full reference is an error; "[text]" alone may be prose
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element | None, int | None, int | None]:
+        text, index, handled = self.getText(data, m.end(0))
+        if not handled:
+            return None, None, None
+        label, end, handled = self.evalId(data, index, text)
+        if not handled or label is None:
+            return None, None, None
+        label = self.NEWLINE_CLEANUP_RE.sub(" ", label)
+        if label in self.md.references:
+            href, title = self.md.references[label]
+            return self.makeTag(href, title, text), m.start(0), end
+        state: ParseState = self.md.clinics_state  # type: ignore[attr-defined]
+        entry = state.catalog.lookup(label)
+        if entry is not None:
+            el = self.makeTag(entry.url, "", text)
+            el.set(CATALOG_ATTR, entry.id)
+            return el, m.start(0), end
+        if self.required:
+            state.unresolved.append((label, data[m.start(0):end]))
+        return None, m.start(0), end
+
+
+class _ShortCatalogReference(_CatalogReference, ShortReferenceInlineProcessor):
+    required = False
+
+    def evalId(self, data: str, index: int, text: str) -> tuple[str, int, bool]:
+        return text.lower(), index, True
+
+
+class _Automail(InlineProcessor):
+    """<name@example.org> as a plain mailto link (the built-in one hides it in entities)."""
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:
+        address = m.group(1).removeprefix("mailto:")
+        el = etree.Element("a", href="mailto:" + address)
+        el.text = markdown.util.AtomicString(address)
+        return el, m.start(0), m.end(0)
+
+
+class _BareUrl(InlineProcessor):
+    """A pasted https://… address becomes a link, as mail clients and MediaWiki do."""
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:
+        el = etree.Element("a", href=m.group(1))
+        el.text = markdown.util.AtomicString(m.group(1))
+        return el, m.start(0), m.end(0)
+
+
+class _CodeText(markdown.treeprocessors.Treeprocessor):
+    """Give code elements their text as written: Python-Markdown stores it HTML-escaped."""
+
+    def run(self, root: etree.Element) -> None:
+        for el in root.iter("code"):
+            if el.text:
+                el.text = markdown.util.AtomicString(
+                    el.text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+
+
+class ClinicsExtension(Extension):
+    """Catalog references, no raw HTML, readable mailto links."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.preprocessors.deregister("html_block")
+        for name in ("html", "entity"):
+            md.inlinePatterns.deregister(name)
+        md.inlinePatterns.register(_CatalogReference(markdown.inlinepatterns.REFERENCE_RE, md), "reference", 170)
+        md.inlinePatterns.register(
+            _ShortCatalogReference(markdown.inlinepatterns.REFERENCE_RE, md), "short_reference", 130)
+        md.inlinePatterns.register(_Automail(AUTOMAIL_RE, md), "automail", 110)
+        md.inlinePatterns.register(_BareUrl(_BARE_URL, md), "bare_url", 105)
+        md.treeprocessors.register(_CodeText(md), "code_text", -10)
+
+
+class Parser:
+    """Turns Markdown text into an element tree; one per process, reused."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.md = markdown.Markdown(extensions=["tables", "sane_lists", ClinicsExtension()])
+        self.catalog = catalog
+
+    def tree(self, text: str) -> tuple[etree.Element, ParseState]:
+        """Return the element tree of `text` and what its references resolved to."""
+        md = self.md
+        md.reset()
+        state = ParseState(self.catalog)
+        md.clinics_state = state  # type: ignore[attr-defined]
+        lines = text.split("\n")
+        for preprocessor in md.preprocessors:
+            lines = preprocessor.run(lines)
+        root = md.parser.parseDocument(lines).getroot()
+        for treeprocessor in md.treeprocessors:
+            replaced = treeprocessor.run(root)
+            if replaced is not None:
+                root = replaced
+        return root, state
+
+
+class Locator:
+    """Finds where a piece of text stands in a source, to report file:line:col."""
+
+    def __init__(self, path: str, text: str, first_line: int) -> None:
+        self.path = path
+        self.text = text
+        self.first_line = first_line
+        self._starts: list[int] | None = None
+        self.block_offsets: dict[int, int] = {}
+
+    def location(self, offset: int) -> Location:
+        if self._starts is None:
+            self._starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        line = bisect.bisect_right(self._starts, offset)
+        return Location(self.path, self.first_line + line - 1, offset - self._starts[line - 1] + 1)
+
+    def find(self, needle: str, start: int = 0) -> int:
+        """Return the offset of `needle` at or after `start`, or -1."""
+        return self.text.find(needle, start) if needle else -1
+
+    def place_blocks(self, root: etree.Element) -> None:
+        """Remember where each top-level block starts, searching in document order."""
+        cursor = 0
+        for child in root:
+            needle = first_text(child)
+            found = self.find(needle, cursor) if needle else -1
+            if found >= 0:
+                line_start = self.text.rfind("\n", 0, found) + 1
+                self.block_offsets[id(child)] = line_start
+                cursor = found + len(needle)
+            else:
+                self.block_offsets[id(child)] = cursor
+
+    def block(self, el: etree.Element) -> Location:
+        return self.location(self.block_offsets.get(id(el), 0))
+
+    def inside(self, block: etree.Element, needle: str) -> Location:
+        """Return where `needle` first appears in or after `block`."""
+        start = self.block_offsets.get(id(block), 0)
+        found = self.find(needle, start)
+        return self.location(found if found >= 0 else start)
+
+
+def first_text(el: etree.Element) -> str:
+    """Return the first line of the first text in `el`, as it is likely written in the source."""
+    for text in el.itertext():
+        stripped = text.strip()
+        if stripped:
+            return stripped.split("\n")[0][:40]
+    return ""
+
+
+def plain_text(el: etree.Element) -> str:
+    """Return the text of `el` with whitespace collapsed, as a reader sees it."""
+    return _SPACE.sub(" ", "".join(el.itertext())).strip()
+
+
+def split_topics(root: etree.Element, locator: Locator, is_intro: bool = False) -> tuple[
+        list[Topic], list[Diagnostic]]:
+    """Return the level-2 sections of `root` as topics, and structural problems."""
+    problems: list[Diagnostic] = []
+    topics: list[Topic] = []
+    heading: etree.Element | None = None
+    body: list[etree.Element] = []
+    level = 1
+
+    def close() -> None:
+        if heading is None:
+            return
+        title = plain_text(heading)
+        location = locator.block(heading)
+        if not title:
+            problems.append(error("empty-heading", "a topic heading has no title", location,
+                                  "write the topic's title after '## '"))
+        if not body:
+            problems.append(error("empty-topic", f"topic '{title}' has no notes", location,
+                                  "write what was asked and answered under the heading, or remove it"))
+        topics.append(Topic(title, heading, tuple(body), location, is_intro))
+
+    for child in root:
+        tag = child.tag
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            new = int(tag[1])
+            if new == 1:
+                problems.append(error("heading-level", "a level-1 heading ('# …') is not allowed",
+                                      locator.block(child),
+                                      "the digest's title is generated; write topics as '## Title'"))
+                continue
+            if new > level + 1:
+                problems.append(error(
+                    "heading-level", f"heading level skips from {level} to {new}", locator.block(child),
+                    f"use {'#' * (level + 1)} here, or add the missing level above it"))
+            level = max(new, 2)
+            if new <= 2:
+                close()
+                heading, body = child, []
+                continue
+        if heading is None:
+            problems.append(error("text-before-topic", "there is text before the first topic heading",
+                                  locator.block(child),
+                                  "start the body with a topic heading ('## Title'); the opening paragraph "
+                                  "is generated"))
+            return [], problems
+        body.append(child)
+    close()
+    if not topics and not problems:
+        problems.append(error("no-topic", "the digest has no topic heading", Location(locator.path, 0),
+                              "give each topic a level-2 heading: '## Title'"))
+    return topics, problems
+
+
+def parse_partial(parser: Parser, path: Path, display: str) -> tuple[list[Topic], list[Diagnostic]]:
+    """Return the topics of a Markdown partial such as templates/intro.en.md."""
+    text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    root, state = parser.tree(text)
+    locator = Locator(display, text, 1)
+    locator.place_blocks(root)
+    topics, problems = split_topics(root, locator, is_intro=True)
+    problems += check_body(root, state, locator, parser.catalog)
+    return topics, problems
+
+
+def check_body(root: etree.Element, state: ParseState, locator: Locator, catalog: Catalog) -> list[Diagnostic]:
+    """Return the problems of the element tree that only the tree shows: links, images, references."""
+    problems = []
+    for block in root:
+        for el in block.iter():
+            if el.tag == "a":
+                problems += _check_link(el, block, locator)
+            elif el.tag == "img":
+                problems.append(error(
+                    "image", "images are not supported in digests", locator.inside(block, "!["),
+                    "link to the image instead: [description](https://…)"))
+    for label, raw in state.unresolved:
+        location = locator.location(max(locator.find(raw), 0))
+        problems.append(error("unknown-ref", f"no catalog entry or link definition for '{label}'", location,
+                              catalog.suggest(label)))
+    return problems
+
+
+_ALLOWED_SCHEMES = ("http", "https", "mailto")
+
+
+def link_problem(href: str) -> str | None:
+    """Return why `href` may not be linked, or None when it is an http(s) or mailto address."""
+    scheme, sep, rest = href.partition(":")
+    if not sep or scheme.lower() not in _ALLOWED_SCHEMES or scheme != scheme.strip():
+        return "scheme"
+    if scheme.lower() == "mailto":
+        return None if "@" in rest else "mailto"
+    if not rest.startswith("//") or len(rest) <= 2 or any(c.isspace() for c in href):
+        return "host"
+    return None
+
+
+def _check_link(el: etree.Element, block: etree.Element, locator: Locator) -> list[Diagnostic]:
+    href = el.get("href", "")
+    problem = link_problem(href)
+    if problem is None:
+        return []
+    shown = href if len(href) <= 60 else href[:57] + "…"
+    location = locator.inside(block, href[:40]) if href else locator.inside(block, "[")
+    if problem == "mailto":
+        return [error("bad-link", f"mailto link '{shown}' has no address", location,
+                      "write mailto:name@example.org")]
+    if problem == "host":
+        return [error("bad-link", f"link '{shown}' is not a complete web address", location,
+                      "write the full address, e.g. https://meta.wikimedia.org/wiki/…")]
+    return [error("link-scheme", f"link '{shown}' is not an http, https or mailto address", location,
+                  "only http://, https:// and mailto: links are allowed; write the full address")]

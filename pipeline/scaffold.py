@@ -1,0 +1,57 @@
+"""`clinics new`: start a digest file with its front matter filled in; never overwrite one."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from .load import LANGUAGE_PART
+from .site import load_site
+
+_TEMPLATE = """\
+---
+number: {number}
+date: {date}
+language: {language}
+{time}status: draft         # change to final when the notes are ready to publish
+---
+## {topic}
+
+* Volunteer:
+    * What was asked, in a sentence or two.
+* Name (WMF):
+    * What was answered, with a link to every tool mentioned, e.g. [Quarry][].
+"""
+
+
+class NewDigestError(Exception):
+    """The digest cannot be created; the message says why."""
+
+
+def new_digest(folder: Path, number_text: str, language: str | None, date: dt.date,
+               time: dt.time | None = None) -> Path:
+    """Write a new digest for call `number_text` into `folder` and return its path."""
+    if not number_text.isdigit() or not 1 <= int(number_text) <= 999:
+        raise NewDigestError(f"'{number_text}' is not a call number from 001 to 999")
+    number = int(number_text)
+    site, problems = load_site(folder / "site.yaml")
+    if site is None:
+        raise NewDigestError(f"{folder / 'site.yaml'} has errors; run `clinics check` first")
+    code = language or site.default_language
+    if not LANGUAGE_PART.match(code) or code not in site.languages:
+        raise NewDigestError(f"language '{code}' is not in {folder / 'site.yaml'} "
+                             f"(known: {', '.join(site.languages)})")
+    siblings = sorted(folder.glob(f"{number:03d}.*md"))
+    name = f"{number:03d}.{code}.md" if language or any(p.name != f"{number:03d}.md" for p in siblings) \
+        else f"{number:03d}.md"
+    path = folder / name
+    topic = {"es": "Título del tema", "ru": "Название темы"}.get(code, "Topic title")
+    text = _TEMPLATE.format(number=number, date=date.isoformat(), language=code, topic=topic,
+                            time=f'time: "{time:%H:%M}"\n' if time else "")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise NewDigestError(f"{path} already exists; it was left as it is") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return path

@@ -1,0 +1,79 @@
+"""Shared test helpers: a scratch archive beside the real settings, and the CLI in-process."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DIGESTS = ROOT / "digests"
+TEMPLATES = ROOT / "templates"
+REQUIRE_ALL = os.environ.get("CLINICS_REQUIRE_ALL") == "1"
+
+
+def need(available: bool, reason: str) -> None:
+    """Skip with `reason` on a developer's machine; fail in CI, where every program must be there."""
+    if available:
+        return
+    if REQUIRE_ALL:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@dataclass
+class Result:
+    status: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None) -> Result:
+    """Run `python -m pipeline ARGS` in a child process, as a user would."""
+    proc = subprocess.run([sys.executable, "-m", "pipeline", *map(str, args)], cwd=cwd or ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    """Return an empty digests folder holding the project's site.yaml and catalog.yaml."""
+    folder = tmp_path / "digests"
+    folder.mkdir()
+    shutil.copy(DIGESTS / "site.yaml", folder / "site.yaml")
+    shutil.copy(DIGESTS / "catalog.yaml", folder / "catalog.yaml")
+    return folder
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """Return a copy of the example archive."""
+    folder = tmp_path / "digests"
+    shutil.copytree(DIGESTS, folder)
+    return folder
+
+
+FRONT = "---\nnumber: {n}\ndate: 2020-06-15\n---\n"
+BODY = "## A topic\n\n* Volunteer:\n    * A question.\n"
+
+
+def digest_text(number: int = 1, front: str = "", body: str = BODY) -> str:
+    """Return a small valid digest, with extra front-matter lines and another body if given."""
+    return f"---\nnumber: {number}\ndate: 2020-06-15\n{front}---\n{body}"
+
+
+def check(folder: Path, today: str = "2026-01-01", ignore: tuple[str, ...] = ("uncited-entry",)) -> list[str]:
+    """Return the formatted diagnostics of `folder`, sorted as the CLI prints them."""
+    import datetime as dt
+
+    from pipeline.archive import load_archive
+    from pipeline.model import Diagnostic
+
+    archive = load_archive(folder, TEMPLATES, dt.date.fromisoformat(today))
+    found = sorted(dict.fromkeys(archive.diagnostics), key=Diagnostic.sort_key)
+    return [d.format().replace(str(folder.parent) + "/", "") for d in found if d.code not in ignore]
