@@ -49,9 +49,13 @@ class OutputClash(Exception):
 
 def stages() -> list[Stage]:
     """Return every stage, in the order outputs are produced."""
-    from . import model_json
+    from . import email_mime, model_json, wikipages, wikitext
 
-    return [Stage("model", per_digest=model_json.render, finals_only=False)]
+    return [
+        Stage("model", per_digest=model_json.render, finals_only=False),
+        Stage("emails", per_digest=email_mime.render),
+        Stage("wiki", per_digest=wikitext.render, per_archive=wikipages.render),
+    ]
 
 
 def render(archive: Archive, only: Iterable[str] = ()) -> Iterator[Output]:

@@ -57,6 +57,11 @@ def _arguments() -> argparse.ArgumentParser:
 
     catalog = sub.add_parser("catalog", parents=[common], help="list the catalog and the digests citing each entry")
     catalog.set_defaults(run=run_catalog)
+
+    from . import publish, send
+
+    send.add_parser(sub, common)
+    publish.add_parser(sub, common)
     return parser
 
 
