@@ -9,7 +9,7 @@ from . import validate
 from .catalog import Catalog, load_catalog
 from .load import digest_files, load_source
 from .metadata import read_meta
-from .model import Diagnostic, Digest, Location, Topic, error
+from .model import Diagnostic, Digest, Location, Topic, error, has_errors
 from .parse import CATALOG_ATTR, Locator, Parser, check_body, parse_partial, split_topics
 from .site import Site, load_site
 
@@ -22,7 +22,6 @@ class Archive:
     site: Site
     catalog: Catalog
     digests: list[Digest] = field(default_factory=list)
-    intros: dict[str, Topic] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def versions(self, number: int) -> list[Digest]:
@@ -49,9 +48,9 @@ def load_archive(folder: Path, templates: Path, today: dt.date | None = None) ->
     catalog, catalog_problems = load_catalog(folder / "catalog.yaml", site, display_path(folder / "catalog.yaml"))
     archive = Archive(folder, site, catalog, diagnostics=problems + catalog_problems)
     parser = Parser(catalog)
-    archive.intros = _load_intros(parser, templates, site, archive.diagnostics)
+    intros = Intros(parser, templates, archive.diagnostics)
     for path in digest_files(folder):
-        digest, found = read_digest(path, display_path(path), site, parser, archive.intros)
+        digest, found = read_digest(path, display_path(path), site, parser, intros)
         archive.diagnostics += found
         if digest is not None:
             archive.digests.append(digest)
@@ -59,24 +58,36 @@ def load_archive(folder: Path, templates: Path, today: dt.date | None = None) ->
     return archive
 
 
-def _load_intros(parser: Parser, templates: Path, site: Site, problems: list[Diagnostic]) -> dict[str, Topic]:
-    intros = {}
-    for code in site.languages:
-        path = templates / f"intro.{code}.md"
+class Intros:
+    """The Introduction partials, parsed the first time a digest in their language asks for one."""
+
+    def __init__(self, parser: Parser, templates: Path, problems: list[Diagnostic]) -> None:
+        self.parser = parser
+        self.templates = templates
+        self.problems = problems
+        self.topics: dict[str, Topic | None] = {}
+
+    def get(self, code: str) -> Topic | None:
+        """Return the Introduction in language `code`, or None when it is missing or broken."""
+        if code not in self.topics:
+            self.topics[code] = self._load(code)
+        return self.topics[code]
+
+    def _load(self, code: str) -> Topic | None:
+        path = self.templates / f"intro.{code}.md"
         if not path.exists():
-            continue
-        topics, found = parse_partial(parser, path, display_path(path))
-        problems += found
+            return None
+        topics, found = parse_partial(self.parser, path, display_path(path))
+        self.problems += found
         if len(topics) != 1:
-            problems.append(error("intro-topics", f"the introduction must be one '## ' topic, found {len(topics)}",
-                                  Location(display_path(path), 1), "keep exactly one level-2 heading"))
-        elif not found:
-            intros[code] = topics[0]
-    return intros
+            self.problems.append(error(
+                "intro-topics", f"the introduction must be one '## ' topic, found {len(topics)}",
+                Location(display_path(path), 1), "keep exactly one level-2 heading"))
+            return None
+        return None if has_errors(found) else topics[0]
 
 
-def read_digest(path: Path, display: str, site: Site, parser: Parser,
-                intros: dict[str, Topic]) -> tuple[Digest | None, list[Diagnostic]]:
+def read_digest(path: Path, display: str, site: Site, parser: Parser, intros: Intros) -> tuple[Digest | None, list[Diagnostic]]:
     """Return one digest file parsed into the model, and every problem in it."""
     source, problems = load_source(path, display)
     if source is None:
@@ -94,9 +105,10 @@ def read_digest(path: Path, display: str, site: Site, parser: Parser,
     if meta.intro:
         intro = intros.get(meta.language)
         if intro is None:
-            problems.append(error("no-intro", f"there is no introduction in '{meta.language}'",
-                                  Location(display, source.front_line),
-                                  f"write templates/intro.{meta.language}.md, or set 'intro: false'"))
+            if not (intros.templates / f"intro.{meta.language}.md").exists():
+                problems.append(error("no-intro", f"there is no introduction in '{meta.language}'",
+                                      Location(display, source.front_line),
+                                      f"write templates/intro.{meta.language}.md, or set 'intro: false'"))
             return None, problems
         topics = [intro, *topics]
     citations = tuple(dict.fromkeys(

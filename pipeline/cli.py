@@ -58,10 +58,13 @@ def _arguments() -> argparse.ArgumentParser:
     catalog = sub.add_parser("catalog", parents=[common], help="list the catalog and the digests citing each entry")
     catalog.set_defaults(run=run_catalog)
 
-    from . import publish, send
+    import importlib
 
-    send.add_parser(sub, common)
-    publish.add_parser(sub, common)
+    for name in ("send", "publish"):
+        try:  # TEMPORARY-WIRING: until both modules land
+            importlib.import_module(f"pipeline.{name}").add_parser(sub, common)
+        except ModuleNotFoundError:
+            pass
     return parser
 
 
