@@ -10,6 +10,7 @@ from .catalog import Catalog, load_catalog
 from .load import digest_files, load_source
 from .metadata import read_meta
 from .model import Diagnostic, Digest, Location, Topic, error, has_errors
+from .schedule import Call, check_schedule, load_schedule, past_calls, upcoming_after
 from .parse import CATALOG_ATTR, Locator, Parser, check_body, parse_partial, split_topics
 from .site import Site, load_site
 
@@ -22,12 +23,27 @@ class Archive:
     site: Site
     catalog: Catalog
     digests: list[Digest] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)  # the schedule: upcoming calls
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    _by_number: dict[int, list[Digest]] | None = field(default=None, repr=False)
+    _calendar: list[Call] | None = field(default=None, repr=False)
 
     def versions(self, number: int) -> list[Digest]:
         """Return every version of call `number`, in the call's language first."""
-        found = [d for d in self.digests if d.meta.number == number]
-        return sorted(found, key=lambda d: (d.language != d.meta.call_language, d.language))
+        if self._by_number is None:
+            index: dict[int, list[Digest]] = {}
+            for digest in self.digests:
+                index.setdefault(digest.meta.number, []).append(digest)
+            for found in index.values():
+                found.sort(key=lambda d: (d.language != d.meta.call_language, d.language))
+            self._by_number = index
+        return self._by_number.get(number, [])
+
+    def upcoming(self, day: dt.date) -> list[Call]:
+        """Return the calls after `day`: scheduled ones, and later calls that already have a digest."""
+        if self._calendar is None:
+            self._calendar = sorted([*self.calls, *past_calls(self.digests)], key=lambda c: (c.start, c.number))
+        return upcoming_after(day, self._calendar)
 
 
 def display_path(path: Path) -> str:
@@ -55,6 +71,8 @@ def load_archive(folder: Path, templates: Path, today: dt.date | None = None) ->
         if digest is not None:
             archive.digests.append(digest)
     archive.diagnostics += validate.check_archive(archive.digests, archive.site, archive.catalog, today)
+    archive.calls, found = load_schedule(folder / "schedule.yaml", site, display_path(folder / "schedule.yaml"))
+    archive.diagnostics += found + check_schedule(archive.calls, archive.digests)
     return archive
 
 

@@ -49,9 +49,10 @@ class OutputClash(Exception):
 
 def stages() -> list[Stage]:
     """Return every stage, in the order outputs are produced."""
-    from . import model_json
+    from . import ical, model_json
 
-    found = [Stage("model", per_digest=model_json.render, finals_only=False)]
+    found = [Stage("model", per_digest=model_json.render, finals_only=False),
+             Stage("calendar", per_archive=ical.render)]
     import importlib
 
     try:  # TEMPORARY-WIRING: until the email and wiki stages land

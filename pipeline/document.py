@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from .model import CatalogEntry, Digest, Topic
+from .schedule import Call
 from .site import Language, Site
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ class Document:
     sections: tuple[Section, ...]
     tools_heading: str
     tools: tuple[CatalogEntry, ...]
+    upcoming_heading: str = ""
+    upcoming: tuple[Paragraph, ...] = ()  # one list item per call after this digest's date
 
     @property
     def topic_titles(self) -> tuple[str, ...]:
@@ -119,7 +122,30 @@ def document(archive: Archive, digest: Digest) -> Document:
         date_text=date_text, opening=_opening(digest, language, date_text, versions),
         page=page, versions=versions, sections=sections,
         tools_heading=language.t("tools_heading"),
-        tools=tuple(archive.catalog.get(entry_id) for entry_id in digest.citations))
+        tools=tuple(archive.catalog.get(entry_id) for entry_id in digest.citations),
+        upcoming_heading=language.t("upcoming_heading"),
+        upcoming=upcoming_lines(archive.upcoming(meta.date), language) or ((language.t("upcoming_none"),),))
+
+
+def upcoming_lines(calls: Sequence[Call], language: Language) -> tuple[Paragraph, ...]:
+    """Return one line per call: number, weekday, date, time in UTC, segment, meeting link."""
+    return tuple(call_line(call, language) for call in calls)
+
+
+def call_line(call: Call, language: Language) -> Paragraph:
+    """Return "Call #010: Tuesday, September 15th 2020, 13:00 UTC – scheduled segment: … – join the call"."""
+    day = call.start.date()
+    key = "upcoming_call" if call.timed else "upcoming_call_untimed"
+    pieces: list[Inline] = [language.t(key, number=call.number_text, weekday=language.weekdays[day.weekday()],
+                                       date=language.format_date(day), time=f"{call.start:%H:%M}")]
+    if call.scheduled and call.scheduled.presenter:
+        pieces.append(" – " + language.t("upcoming_segment", topic=call.scheduled.topic,
+                                         presenter=call.scheduled.presenter))
+    elif call.scheduled:
+        pieces.append(" – " + language.t("upcoming_segment_topic", topic=call.scheduled.topic))
+    if call.link:
+        pieces += [" – ", Link(language.t("meeting_link"), call.link)]
+    return tuple(pieces)
 
 
 def _opening(digest: Digest, language: Language, date_text: str, versions: Sequence[Link]) -> tuple[Paragraph, ...]:
