@@ -52,7 +52,7 @@ def _arguments() -> argparse.ArgumentParser:
     new = sub.add_parser("new", parents=[common], help="start a new digest from a template")
     new.add_argument("number", help="the call's number, e.g. 012")
     new.add_argument("--lang", default=None, help="language of this version (adds .LANG to the file name)")
-    new.add_argument("--date", type=dt.date.fromisoformat, default=None, help="date of the call (default: today)")
+    new.add_argument("--date", type=dt.date.fromisoformat, default=None, help="date of the call (default: from the schedule, else today)")
     new.set_defaults(run=run_new)
 
     catalog = sub.add_parser("catalog", parents=[common], help="list the catalog and the digests citing each entry")
@@ -134,7 +134,7 @@ def run_new(args: argparse.Namespace) -> int:
     from .scaffold import NewDigestError, new_digest
 
     try:
-        path = new_digest(args.digests, args.number, args.lang, args.date or dt.date.today())
+        path = new_digest(args.digests, args.number, args.lang, args.date, args.today or dt.date.today())
     except NewDigestError as exc:
         print(f"clinics: error: {exc}", file=sys.stderr)
         return EXIT_ERRORS

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from .load import LANGUAGE_PART
+from .schedule import load_schedule
 from .site import load_site
 
 _TEMPLATE = """\
@@ -28,16 +29,24 @@ class NewDigestError(Exception):
     """The digest cannot be created; the message says why."""
 
 
-def new_digest(folder: Path, number_text: str, language: str | None, date: dt.date,
-               time: dt.time | None = None) -> Path:
-    """Write a new digest for call `number_text` into `folder` and return its path."""
+def new_digest(folder: Path, number_text: str, language: str | None, date: dt.date | None,
+               today: dt.date) -> Path:
+    """Write a new digest for call `number_text` into `folder` and return its path.
+
+    The date, time and language come from the schedule when the call is listed there,
+    else the date is `today`; an explicit `date` or `language` wins.
+    """
     if not number_text.isdigit() or not 1 <= int(number_text) <= 999:
         raise NewDigestError(f"'{number_text}' is not a call number from 001 to 999")
     number = int(number_text)
     site, problems = load_site(folder / "site.yaml")
     if site is None:
         raise NewDigestError(f"{folder / 'site.yaml'} has errors; run `clinics check` first")
-    code = language or site.default_language
+    calls, _ = load_schedule(folder / "schedule.yaml", site)
+    call = next((c for c in calls if c.number == number), None)
+    time = call.start.time() if call and date is None else None
+    date = date or (call.start.date() if call else today)
+    code = language or (call.language if call else site.default_language)
     if not LANGUAGE_PART.match(code) or code not in site.languages:
         raise NewDigestError(f"language '{code}' is not in {folder / 'site.yaml'} "
                              f"(known: {', '.join(site.languages)})")

@@ -118,3 +118,16 @@ def test_upcoming_calls_after_each_digest(example: Path) -> None:
     assert last[0][1] == " – scheduled segment: Abstract Wikipedia, presented by Denny Vrandečić"
     spanish = document(archive, by_id["006.es"]).upcoming
     assert spanish[0] == ("Llamada n.º 007: miércoles, 5 de agosto de 2020",)
+
+
+def test_new_takes_date_time_and_language_from_the_schedule(example: Path) -> None:
+    result = run_cli("new", "012", "--digests", example, cwd=example.parent)
+    assert result.status == 0, result.err
+    text = (example / "012.md").read_text(encoding="utf-8")
+    assert text.startswith('---\nnumber: 12\ndate: 2020-10-27\nlanguage: es\ntime: "15:00"\nstatus: draft')
+
+
+def test_new_for_an_unscheduled_call_uses_today(example: Path) -> None:
+    result = run_cli("new", "013", "--digests", example, "--today", "2020-11-03", cwd=example.parent)
+    assert result.status == 0, result.err
+    assert (example / "013.md").read_text(encoding="utf-8").startswith("---\nnumber: 13\ndate: 2020-11-03\n")
