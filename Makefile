@@ -4,7 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 READY  := $(VENV)/.ready
 OUT    ?= build
-SOURCES := $(shell find digests templates pipeline -type f ! -name '*.pyc' 2>/dev/null)
+DIGESTS ?= digests
+SOURCES := $(shell find $(DIGESTS) templates pipeline -type f ! -name '*.pyc' 2>/dev/null)
 
 .PHONY: all check test clean new emails wiki send publish bench golden
 .DELETE_ON_ERROR:
@@ -17,11 +18,11 @@ $(READY): pyproject.toml
 	touch $@
 
 $(OUT)/.stamp: $(READY) $(SOURCES)
-	$(PY) -m pipeline build --out $(OUT)
+	$(PY) -m pipeline build --digests $(DIGESTS) --out $(OUT)
 	touch $@
 
 check: $(READY)
-	$(PY) -m pipeline check
+	$(PY) -m pipeline check --digests $(DIGESTS)
 
 test: $(READY)
 	$(PY) -m pytest -q
@@ -37,3 +38,7 @@ emails: $(READY)
 
 wiki: $(READY)
 	$(PY) -m pipeline build --only wiki --out $(OUT)
+
+bench: $(READY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(PY) -m bench.run

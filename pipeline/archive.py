@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import validate
+from . import timing, validate
 from .catalog import Catalog, load_catalog
 from .load import digest_files, load_source
 from .metadata import read_meta
@@ -70,9 +70,10 @@ def load_archive(folder: Path, templates: Path, today: dt.date | None = None) ->
         archive.diagnostics += found
         if digest is not None:
             archive.digests.append(digest)
-    archive.diagnostics += validate.check_archive(archive.digests, archive.site, archive.catalog, today)
-    archive.calls, found = load_schedule(folder / "schedule.yaml", site, display_path(folder / "schedule.yaml"))
-    archive.diagnostics += found + check_schedule(archive.calls, archive.digests)
+    with timing.stage("validate"):
+        archive.diagnostics += validate.check_archive(archive.digests, archive.site, archive.catalog, today)
+        archive.calls, found = load_schedule(folder / "schedule.yaml", site, display_path(folder / "schedule.yaml"))
+        archive.diagnostics += found + check_schedule(archive.calls, archive.digests)
     return archive
 
 
@@ -107,17 +108,20 @@ class Intros:
 
 def read_digest(path: Path, display: str, site: Site, parser: Parser, intros: Intros) -> tuple[Digest | None, list[Diagnostic]]:
     """Return one digest file parsed into the model, and every problem in it."""
-    source, problems = load_source(path, display)
-    if source is None:
-        return None, problems
-    meta, found = read_meta(source, site)
-    problems += found
-    root, state = parser.tree(source.body)
-    locator = Locator(display, source.body, source.body_line)
-    locator.place_blocks(root)
-    topics, found = split_topics(root, locator)
-    problems += found
-    problems += check_body(root, state, locator, parser.catalog)
+    with timing.stage("load"):
+        source, problems = load_source(path, display)
+        if source is None:
+            return None, problems
+        meta, found = read_meta(source, site)
+        problems += found
+    with timing.stage("parse"):
+        root, state = parser.tree(source.body)
+        locator = Locator(display, source.body, source.body_line)
+        locator.place_blocks(root)
+        topics, found = split_topics(root, locator)
+    with timing.stage("validate"):
+        problems += found
+        problems += check_body(root, state, locator, parser.catalog)
     if meta is None:
         return None, problems
     if meta.intro:
@@ -129,12 +133,13 @@ def read_digest(path: Path, display: str, site: Site, parser: Parser, intros: In
                                       f"write templates/intro.{meta.language}.md, or set 'intro: false'"))
             return None, problems
         topics = [intro, *topics]
-    citations = tuple(dict.fromkeys(
-        el.get(CATALOG_ATTR, "") for topic in topics for block in (topic.heading, *topic.elements)
-        for el in block.iter("a") if el.get(CATALOG_ATTR)))
-    digest = Digest(id=source.id, path=display, meta=meta, topics=tuple(topics), citations=citations,
-                    source_hash=source.digest)
-    problems += validate.check_digest(digest, parser.catalog, locator)
+    with timing.stage("link"):
+        citations = tuple(dict.fromkeys(
+            el.get(CATALOG_ATTR, "") for topic in topics for block in (topic.heading, *topic.elements)
+            for el in block.iter("a") if el.get(CATALOG_ATTR)))
+        digest = Digest(id=source.id, path=display, meta=meta, topics=tuple(topics), citations=citations,
+                        source_hash=source.digest)
+        problems += validate.check_digest(digest, parser.catalog, locator)
     return digest, problems
 
 

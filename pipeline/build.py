@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import timing
 from .archive import Archive
 from .model import Digest, Status
 
@@ -109,10 +110,11 @@ def write_outputs(out: Path, outputs: Iterable[Output], only: Iterable[str] = ()
             raise OutputClash(output.path)
         seen.add(output.path)
         target = out / output.path
-        if _same(target, output.data):
-            unchanged += 1
-            continue
-        write_atomic(target, output.data)
+        with timing.stage("write"):
+            if _same(target, output.data):
+                unchanged += 1
+                continue
+            write_atomic(target, output.data)
         written += 1
     _remove_stale(out, seen, set(only))
     return written, unchanged

@@ -47,6 +47,7 @@ def _arguments() -> argparse.ArgumentParser:
     build = sub.add_parser("build", parents=[common], help="check, then write every output into --out")
     build.add_argument("--only", action="append", default=[], metavar="STAGE",
                        help="rebuild only this stage (model, emails, wiki, calendar); repeatable")
+    build.add_argument("--timings", type=Path, default=None, help="write CPU seconds per stage to this JSON file")
     build.set_defaults(run=run_build)
 
     new = sub.add_parser("new", parents=[common], help="start a new digest from a template")
@@ -127,6 +128,12 @@ def run_build(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_ERRORS
     print(f"{written} files written, {unchanged} unchanged in {args.out}", file=sys.stderr)
+    if args.timings:
+        import json
+
+        from . import timing
+
+        args.timings.write_text(json.dumps(timing.spent(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return EXIT_OK
 
 

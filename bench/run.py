@@ -1,0 +1,204 @@
+"""`make bench`: our build against the naive pipeline and pandoc, on a synthetic archive.
+
+Prints a report and writes build/bench/latest.json. N digests (default 1000; BENCH_N=200 for a
+quick run); BENCH_LARGE=1 adds the 10,000-digest row. Nothing is timed by the tests.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .corpus import ROOT, write_corpus
+from .naive import body_of
+
+PY = sys.executable
+TARGETS = {
+    "cold_vs_naive_plus_pandoc": 4.0,  # at least this many times faster
+    "wikitext_vs_pandoc_batch": 2.0,
+    "cpu_over_parse_floor": 3.0,  # at most
+    "touch_one_make_s": 0.5,
+    "touch_nothing_make_s": 0.2,
+    "scaling_10000_over_100": 1.2,
+    "peak_rss_10000_mb": 150,
+}
+
+
+def measure(command: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> dict[str, float]:
+    """Run `command`; return its wall and CPU seconds and peak RSS (MB) of the largest process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command)} failed:\n{proc.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "rss_mb": after.ru_maxrss / 1024, "stdout": proc.stdout}
+
+
+def cold_build(corpus: Path, out: Path, only: str = "") -> dict[str, object]:
+    """Build `corpus` from nothing; return times, stage timings and the number of digest files."""
+    shutil.rmtree(out, ignore_errors=True)
+    timings = out.parent / f"timings-{out.name}.json"
+    command = [PY, "-m", "pipeline", "build", "--digests", str(corpus), "--out", str(out), "--timings", str(timings)]
+    if only:
+        command += ["--only", only]
+    result = measure(command)
+    result.pop("stdout")
+    result["stages"] = json.loads(timings.read_text())
+    return result
+
+
+def parse_floor(corpus: Path) -> float:
+    """Return the seconds Python-Markdown alone takes to convert every digest once."""
+    import markdown
+
+    bodies = [body_of(p.read_text(encoding="utf-8")) for p in sorted(corpus.glob("*.md"))]
+    md = markdown.Markdown(extensions=["tables"])
+    start = time.process_time()
+    for body in bodies:
+        md.reset().convert(body)
+    return time.process_time() - start
+
+
+def pandoc(corpus: Path, sample: int) -> dict[str, float]:
+    """Return pandoc's seconds per file: one process per file (on a sample), and one batch process."""
+    if not shutil.which("pandoc"):
+        subprocess.run(["apt-get", "install", "-y", "-q", "pandoc"], check=True, capture_output=True)
+    files = sorted(corpus.glob("*.md"))
+    bodies = []
+    for path in files:
+        body = path.with_suffix(".body")
+        body.write_text(body_of(path.read_text(encoding="utf-8")), encoding="utf-8")
+        bodies.append(body)
+    step = max(1, len(bodies) // sample)
+    chosen = bodies[::step][:sample]
+    per_file = measure_many([["pandoc", "-f", "markdown", "-t", "mediawiki", str(b)] for b in chosen])
+    batch = measure(["pandoc", "-f", "markdown", "-t", "mediawiki", *map(str, bodies)])
+    for body in bodies:
+        body.unlink()
+    return {"per_file_wall": per_file / len(chosen), "per_file_sampled": len(chosen),
+            "batch_wall": batch["wall"] / len(bodies), "batch_cpu": batch["cpu"] / len(bodies)}
+
+
+def measure_many(commands: list[list[str]]) -> float:
+    start = time.perf_counter()
+    for command in commands:
+        subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def make_runs(corpus: Path, out: Path) -> dict[str, object]:
+    """Time whole `make` runs: after editing one digest, then after touching nothing."""
+    args = ["make", "--no-print-directory", f"DIGESTS={corpus}", f"OUT={out}"]
+    measure(args)  # settle: the cold build above did not go through make's stamp
+    target = sorted(corpus.glob("*.md"))[len(list(corpus.glob("*.md"))) // 2]
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    with open(target, "a", encoding="utf-8") as handle:
+        handle.write("\n* Volunteer:\n    * One more question, added after the call.\n")
+    one = measure(args)
+    changed = sorted(str(p.relative_to(out)) for p in out.rglob("*")
+                     if p.is_file() and before.get(p) != p.stat().st_mtime_ns and not p.name.startswith("."))
+    nothing = min(measure(args)["wall"] for _ in range(3))
+    return {"touched": target.name, "touch_one_wall": one["wall"], "rewritten": changed,
+            "touch_nothing_wall": nothing}
+
+
+def main() -> int:
+    n = int(os.environ.get("BENCH_N", os.environ.get("N", "1000")))
+    large = os.environ.get("BENCH_LARGE") == "1"
+    work = Path(tempfile.mkdtemp(prefix="clinics-bench-"))
+    report: dict[str, object] = {"n": n, "cores": os.cpu_count()}
+    try:
+        corpus = write_corpus(work / "digests", n)
+        files = len(list(corpus.glob("*.md")))
+        report["digest_files"] = files
+        report["cold"] = cold = cold_build(corpus, work / "out")
+        report["wiki_only"] = wiki = cold_build(corpus, work / "out-wiki", only="wiki")
+        naive = json.loads(measure([PY, "-m", "bench.naive", str(corpus)])["stdout"])
+        report["naive"] = naive
+        report["pandoc"] = pan = pandoc(corpus, sample=min(files, 200))
+        floor = parse_floor(corpus)
+        report["parse_floor_ms"] = 1000 * floor / files
+        report["make"] = make_runs(corpus, work / "out")
+        scaling = {}
+        for size in (100, 1000) + ((10_000,) if large else ()):
+            if size == n:
+                scaling[size] = {"cpu_ms": 1000 * cold["cpu"] / files, "rss_mb": cold["rss_mb"]}
+                continue
+            extra = write_corpus(work / f"digests-{size}", size)
+            count = len(list(extra.glob("*.md")))
+            row = cold_build(extra, work / f"out-{size}")
+            scaling[size] = {"cpu_ms": 1000 * row["cpu"] / count, "rss_mb": row["rss_mb"]}
+            shutil.rmtree(extra)
+        report["scaling"] = scaling
+        report["ratios"] = ratios(report, files)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print_report(report)
+    target = ROOT / "build" / "bench" / "latest.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"\nwritten to {target.relative_to(ROOT)}")
+    return 0
+
+
+def ratios(report: dict, files: int) -> dict[str, float]:
+    cold, naive, pan, wiki = report["cold"], report["naive"], report["pandoc"], report["wiki_only"]
+    peer = naive["wall"] + pan["per_file_wall"] * files
+    found = {
+        "cold_vs_naive_plus_pandoc": peer / cold["wall"],
+        "wikitext_vs_pandoc_batch": pan["batch_wall"] * files / wiki["wall"],
+        "cpu_over_parse_floor": (cold["cpu"] / files * 1000) / report["parse_floor_ms"],
+        "touch_one_make_s": report["make"]["touch_one_wall"],
+        "touch_nothing_make_s": report["make"]["touch_nothing_wall"],
+    }
+    scaling = report["scaling"]
+    if 10_000 in scaling:
+        found["scaling_10000_over_100"] = scaling[10_000]["cpu_ms"] / scaling[100]["cpu_ms"]
+        found["peak_rss_10000_mb"] = scaling[10_000]["rss_mb"]
+    return found
+
+
+def print_report(report: dict) -> None:
+    files = report["digest_files"]
+    cold = report["cold"]
+    print(f"Clinics benchmark: {report['n']} calls, {files} digest files, {report['cores']} cores\n")
+    print(f"cold build      wall {cold['wall']:7.2f} s   CPU {cold['cpu']:7.2f} s   "
+          f"{1000 * cold['cpu'] / files:6.1f} ms CPU/digest   peak RSS {cold['rss_mb']:.0f} MB")
+    stages = cold["stages"]
+    print("  per stage, ms CPU per digest: " + "  ".join(
+        f"{name} {1000 * stages.get(name, 0) / files:.2f}" for name in
+        ("load", "parse", "validate", "link", "html", "inline", "text", "mime", "wikitext", "write")))
+    naive, pan, wiki = report["naive"], report["pandoc"], report["wiki_only"]
+    print(f"naive pipeline  wall {naive['wall']:7.2f} s   CPU {naive['cpu']:7.2f} s   "
+          f"{1000 * naive['cpu'] / files:6.1f} ms/digest (new Markdown + premailer.transform + html2text)")
+    print(f"pandoc          {1000 * pan['per_file_wall']:6.1f} ms/file one process per file "
+          f"(sampled {pan['per_file_sampled']}), {1000 * pan['batch_wall']:6.1f} ms/file in one batch")
+    print(f"our wiki stage  wall {wiki['wall']:7.2f} s   {1000 * wiki['wall'] / files:6.1f} ms/digest "
+          f"(whole `build --only wiki`, parse included)")
+    print(f"parse floor     {report['parse_floor_ms']:6.2f} ms/digest (Python-Markdown convert)")
+    make = report["make"]
+    print(f"make            touch one digest: {make['touch_one_wall']:.3f} s wall, rewrote "
+          f"{len(make['rewritten'])} files; touch nothing: {make['touch_nothing_wall']:.3f} s")
+    print("scaling         " + "   ".join(f"N={size}: {row['cpu_ms']:.1f} ms CPU/digest, {row['rss_mb']:.0f} MB"
+                                          for size, row in report["scaling"].items()))
+    print("\ntargets")
+    for name, value in report["ratios"].items():
+        goal = TARGETS[name]
+        better_high = name in ("cold_vs_naive_plus_pandoc", "wikitext_vs_pandoc_batch")
+        ok = value >= goal if better_high else value <= goal
+        sign = ">=" if better_high else "<="
+        print(f"  {'PASS' if ok else 'MISS'}  {name:28} {value:8.2f}   (target {sign} {goal})")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
