@@ -54,27 +54,53 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def load_archive(folder: Path, templates: Path, today: dt.date | None = None) -> Archive | None:
-    """Return the archive in `folder` with every diagnostic; None when the settings are unusable."""
-    site, problems = load_site(folder / "site.yaml", display_path(folder / "site.yaml"))
+def load_settings(folder: Path) -> tuple[Archive, Path]:
+    """Return an archive holding the settings, catalog and schedule of `folder`, with their problems."""
+    site_path = folder / "site.yaml"
+    site, problems = load_site(site_path, display_path(site_path))
     if site is None:
         archive = Archive(folder, None, Catalog())  # type: ignore[arg-type]
         archive.diagnostics = problems
+        return archive, site_path
+    catalog, found = load_catalog(folder / "catalog.yaml", site, display_path(folder / "catalog.yaml"))
+    archive = Archive(folder, site, catalog, diagnostics=problems + found)
+    archive.calls, found = load_schedule(folder / "schedule.yaml", site, display_path(folder / "schedule.yaml"))
+    archive.diagnostics += found
+    return archive, site_path
+
+
+def load_archive(folder: Path, templates: Path, today: dt.date | None = None) -> Archive:
+    """Return the archive in `folder`, every file parsed, with every diagnostic."""
+    archive, _ = load_settings(folder)
+    if archive.site is None:
         return archive
-    catalog, catalog_problems = load_catalog(folder / "catalog.yaml", site, display_path(folder / "catalog.yaml"))
-    archive = Archive(folder, site, catalog, diagnostics=problems + catalog_problems)
-    parser = Parser(catalog)
+    parser = Parser(archive.catalog)
     intros = Intros(parser, templates, archive.diagnostics)
     for path in digest_files(folder):
-        digest, found = read_digest(path, display_path(path), site, parser, intros)
+        digest, found = read_digest(path, display_path(path), archive.site, parser, intros)
         archive.diagnostics += found
         if digest is not None:
             archive.digests.append(digest)
-    with timing.stage("validate"):
-        archive.diagnostics += validate.check_archive(archive.digests, archive.site, archive.catalog, today)
-        archive.calls, found = load_schedule(folder / "schedule.yaml", site, display_path(folder / "schedule.yaml"))
-        archive.diagnostics += found + check_schedule(archive.calls, archive.digests)
+    archive.diagnostics += check_between_files(archive, today)
     return archive
+
+
+def check_between_files(archive: Archive, today: dt.date | None) -> list[Diagnostic]:
+    """Return the problems that need every digest: versions, numbering, catalog use, the schedule."""
+    with timing.stage("validate"):
+        return (validate.check_archive(archive.digests, archive.site, archive.catalog, today) +
+                check_schedule(archive.calls, archive.digests))
+
+
+def scan_meta(path: Path, display: str, raw: bytes, site: Site) -> Digest | None:
+    """Return a summary of the digest at `path` from its front matter alone, or None if that is broken."""
+    source, _ = load_source(path, display, raw)
+    if source is None:
+        return None
+    meta, _ = read_meta(source, site)
+    if meta is None:
+        return None
+    return Digest(id=source.id, path=display, meta=meta, topics=(), citations=(), source_hash=source.digest)
 
 
 class Intros:
@@ -106,10 +132,11 @@ class Intros:
         return None if has_errors(found) else topics[0]
 
 
-def read_digest(path: Path, display: str, site: Site, parser: Parser, intros: Intros) -> tuple[Digest | None, list[Diagnostic]]:
+def read_digest(path: Path, display: str, site: Site, parser: Parser, intros: Intros,
+                raw: bytes | None = None) -> tuple[Digest | None, list[Diagnostic]]:
     """Return one digest file parsed into the model, and every problem in it."""
     with timing.stage("load"):
-        source, problems = load_source(path, display)
+        source, problems = load_source(path, display, raw)
         if source is None:
             return None, problems
         meta, found = read_meta(source, site)
@@ -138,7 +165,7 @@ def read_digest(path: Path, display: str, site: Site, parser: Parser, intros: In
             el.get(CATALOG_ATTR, "") for topic in topics for block in (topic.heading, *topic.elements)
             for el in block.iter("a") if el.get(CATALOG_ATTR)))
         digest = Digest(id=source.id, path=display, meta=meta, topics=tuple(topics), citations=citations,
-                        source_hash=source.digest)
+                        source_hash=source.digest, titles=tuple(topic.title for topic in topics))
         problems += validate.check_digest(digest, parser.catalog, locator)
     return digest, problems
 

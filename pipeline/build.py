@@ -2,18 +2,25 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import fcntl
 import json
+import multiprocessing
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import timing
-from .archive import Archive
-from .model import Digest, Status
+from . import timing, validate
+from .archive import Archive, Intros, display_path, load_settings, read_digest, scan_meta
+from .cache import BuildCache, Entry, fingerprint, folder_fingerprint
+from .load import digest_files
+from .model import Diagnostic, Digest, Status, has_errors
+from .parse import Parser
+from .schedule import check_schedule
 
 MANIFEST = ".manifest.json"
 
@@ -70,54 +77,269 @@ def stages() -> list[Stage]:
     return found
 
 
-def render(archive: Archive, only: Iterable[str] = ()) -> Iterator[Output]:
-    """Yield every output of `archive`, stage by stage."""
-    wanted = set(only)
-    for stage in stages():
-        if wanted and stage.name not in wanted:
+@dataclass
+class Result:
+    """What a build found and did."""
+
+    diagnostics: list[Diagnostic]
+    written: int = 0
+    unchanged: int = 0
+    parsed: int = 0
+    rendered: int = 0
+
+    strict: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """Return True when the build may write nothing: any error, or any warning under --strict."""
+        return has_errors(self.diagnostics) or (self.strict and bool(self.diagnostics))
+
+
+@dataclass(frozen=True)
+class _Job:
+    path: Path
+    display: str
+    parse_key: str
+    render: bool  # False: only parse and check (the archive has errors already)
+    previous: dict[str, tuple[str, tuple[str, ...]]]
+
+
+@dataclass
+class _Done:
+    display: str
+    parse_key: str
+    digest: Digest | None  # summary
+    diagnostics: list[Diagnostic]
+    rendered: dict[str, tuple[str, tuple[str, ...]]]
+    timings: dict[str, float]
+
+
+@dataclass
+class _Context:
+    """What every worker needs; set before the pool forks, so it is shared, not pickled."""
+
+    archive: Archive
+    parser: Parser
+    templates: Path
+    staging: Path
+    out: Path
+    stages: list[Stage]
+    render_salt: str
+
+
+_context: _Context | None = None
+
+
+def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), today: dt.date | None = None,
+          jobs: int | None = None, strict: bool = False) -> Result:
+    """Check `folder` and, when it has no errors, write its outputs under `out`.
+
+    Each digest is parsed again only when its parse key changed, and rendered again only
+    when its render key changed; nothing under `out` changes when any error is found.
+    """
+    archive, site_path = load_settings(folder)
+    if archive.site is None or has_errors(archive.diagnostics):
+        return Result(archive.diagnostics, strict=strict)
+    chosen = [stage for stage in stages() if not only or stage.name in set(only)]
+    code = folder_fingerprint(Path(__file__).parent, pattern="*.py")
+    intros = folder_fingerprint(templates, pattern="intro.*.md")
+    labels = sorted((label, entry.id, entry.url) for label, entry in archive.catalog.index.items())
+    parse_salt = fingerprint(code, site_path.read_bytes(), labels, intros)
+    render_salt = fingerprint(folder_fingerprint(templates), [stage.name for stage in chosen])
+    cache = BuildCache(out, code)
+    pending, summaries = _scan(archive, folder, cache, parse_salt)
+    archive.digests = sorted(summaries.values(), key=lambda d: d.path)
+    archive.diagnostics += validate.check_calls(archive.digests, today) + \
+        check_schedule(archive.calls, archive.digests)
+    can_render = not has_errors(archive.diagnostics)
+    jobs_list = [_Job(path, display, key, can_render, {}) for path, display, key in pending]
+    if can_render:
+        jobs_list += _stale_renders(archive, cache, chosen, render_salt, out, {d for _, d, _ in pending})
+    staging = out / f".staging-{os.getpid()}"
+    global _context
+    _context = _Context(archive, Parser(archive.catalog), templates, staging, out, chosen, render_salt)
+    try:
+        done = _run_jobs(jobs_list, jobs)
+        return _finish(archive, cache, done, chosen, out, staging, only, strict)
+    finally:
+        _context = None
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _scan(archive: Archive, folder: Path, cache: BuildCache, parse_salt: str) -> tuple[
+        list[tuple[Path, str, str]], dict[str, Digest]]:
+    """Return the files to parse, and a summary of every digest: cached, or from its front matter."""
+    pending: list[tuple[Path, str, str]] = []
+    summaries: dict[str, Digest] = {}
+    for path in digest_files(folder):
+        display = display_path(path)
+        with timing.stage("load"):
+            raw = path.read_bytes()
+            key = fingerprint(parse_salt, raw)
+            entry = cache.hit(display, key)
+            if entry is None:
+                pending.append((path, display, key))
+                summary = scan_meta(path, display, raw, archive.site)
+            else:
+                archive.diagnostics += entry.diagnostics
+                summary = entry.digest
+        if summary is not None:
+            summaries[display] = summary
+    return pending, summaries
+
+
+def _stale_renders(archive: Archive, cache: BuildCache, chosen: list[Stage], salt: str, out: Path,
+                   pending: set[str]) -> list[_Job]:
+    """Return a job for each cached digest whose outputs are missing or were made from other inputs."""
+    found = []
+    for digest in archive.digests:
+        if digest.path in pending:
             continue
-        for digest in archive.digests:
-            if stage.per_digest and (digest.meta.status is Status.FINAL or not stage.finals_only):
-                yield from stage.per_digest(archive, digest)
+        entry = cache.entries[digest.path]
+        for stage in chosen:
+            if not _renders(stage, digest):
+                continue
+            key, outputs = entry.rendered.get(stage.name, ("", ()))
+            if key != render_key(archive, digest, stage, entry.parse_key, salt) or \
+                    not all((out / p).exists() for p in outputs):
+                found.append(_Job(Path(archive.folder) / Path(digest.path).name, digest.path, entry.parse_key,
+                                  True, entry.rendered))
+                break
+    return found
+
+
+def _renders(stage: Stage, digest: Digest) -> bool:
+    return stage.per_digest is not None and (digest.meta.status is Status.FINAL or not stage.finals_only)
+
+
+def render_key(archive: Archive, digest: Digest, stage: Stage, parse_key: str, salt: str) -> str:
+    """Return the hash of everything `stage`'s outputs of `digest` are made from."""
+    entries = [(e.id, e.name, e.description, e.kind, e.url, e.page)
+               for e in (archive.catalog.get(i) for i in digest.citations)]
+    versions = [(d.id, d.language) for d in archive.versions(digest.meta.number)]
+    upcoming = [(c.number, c.start, c.duration, c.link, c.language, c.scheduled, c.note, c.timed)
+                for c in archive.upcoming(digest.meta.date)]
+    return fingerprint(parse_key, salt, stage.name, entries, versions, upcoming, digest.meta)
+
+
+def _run_jobs(jobs_list: list[_Job], jobs: int | None) -> list[_Done]:
+    workers = min(jobs or os.cpu_count() or 1, max(1, len(jobs_list) // 8))
+    if workers <= 1:
+        return [_work(job) for job in jobs_list]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return list(pool.imap_unordered(_work, jobs_list, chunksize=4))
+
+
+def _work(job: _Job) -> _Done:
+    """Parse one digest and, if it is clean and may be rendered, render it into the staging folder."""
+    context = _context
+    assert context is not None
+    timing.reset()
+    archive = context.archive
+    problems: list[Diagnostic] = []
+    intros = Intros(context.parser, context.templates, problems)
+    digest, found = read_digest(job.path, job.display, archive.site, context.parser, intros)
+    found += problems
+    rendered: dict[str, tuple[str, tuple[str, ...]]] = dict(job.previous)
+    if digest is not None and job.render and not has_errors(found):
+        for stage in context.stages:
+            if not _renders(stage, digest):
+                continue
+            key = render_key(archive, digest, stage, job.parse_key, context.render_salt)
+            old_key, old_outputs = job.previous.get(stage.name, ("", ()))
+            if key == old_key and all((context.out / p).exists() for p in old_outputs):
+                continue
+            outputs = []
+            for output in stage.per_digest(archive, digest):  # type: ignore[misc]
+                with timing.stage("write"):
+                    write_atomic(context.staging / output.path, output.data)
+                outputs.append(output.path)
+            rendered[stage.name] = (key, tuple(outputs))
+    summary = digest.summary() if digest is not None else None
+    return _Done(job.display, job.parse_key, summary, found, rendered, timing.spent())
+
+
+def _finish(archive: Archive, cache: BuildCache, done: list[_Done], chosen: list[Stage], out: Path,
+            staging: Path, only: Iterable[str], strict: bool) -> Result:
+    """Merge the workers' results; if all is well, move the staged files into place."""
+    by_path = {d.path: d for d in archive.digests}
+    result = Result(archive.diagnostics, parsed=len(done), strict=strict)
+    for item in sorted(done, key=lambda d: d.display):
+        timing.merge(item.timings)
+        result.diagnostics += item.diagnostics
+        by_path.pop(item.display, None)
+        if item.digest is not None:
+            by_path[item.display] = item.digest
+        cache.entries[item.display] = Entry(item.parse_key, item.digest, item.diagnostics, item.rendered)
+    archive.digests = sorted(by_path.values(), key=lambda d: d.path)
+    result.diagnostics += validate.check_citations(archive.digests, archive.catalog)
+    result.diagnostics = list(dict.fromkeys(result.diagnostics))
+    if result.failed:
+        return result
+    produced: set[str] = set()
+    for digest in archive.digests:
+        for stage_name, (_, outputs) in cache.entries[digest.path].rendered.items():
+            for path in outputs:
+                if path in produced:
+                    raise OutputClash(path)
+                produced.add(path)
+    result.rendered = sum(1 for item in done if item.rendered)
+    for item in done:
+        for stage_name, (_, outputs) in item.rendered.items():
+            for path in outputs:
+                staged = staging / path
+                if staged.exists():
+                    _commit(staged, out / path, result)
+    for stage in chosen:
         if stage.per_archive:
-            yield from stage.per_archive(archive)
+            for output in stage.per_archive(archive):
+                if output.path in produced:
+                    raise OutputClash(output.path)
+                produced.add(output.path)
+                with timing.stage("write"):
+                    if not _same(out / output.path, output.data):
+                        write_atomic(out / output.path, output.data)
+                        result.written += 1
+    result.unchanged = len(produced) - result.written
+    _remove_stale(out, produced, set(only))
+    cache.save({d.path for d in archive.digests} | {item.display for item in done})
+    return result
+
+
+def _commit(staged: Path, target: Path, result: Result) -> None:
+    with timing.stage("write"):
+        if _same(target, staged.read_bytes()):
+            staged.unlink()
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target)
+    result.written += 1
 
 
 @contextlib.contextmanager
 def locked(out: Path) -> Iterator[None]:
-    """Hold the output folder's lock, or raise BuildLocked at once."""
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise BuildLocked(str(out)) from exc
-            raise
-        yield
+    """Hold the output folder's lock, or raise BuildLocked at once.
 
-
-def write_outputs(out: Path, outputs: Iterable[Output], only: Iterable[str] = ()) -> tuple[int, int]:
-    """Write `outputs` under `out` atomically; return (files written, files unchanged).
-
-    Files of an earlier build that this one no longer makes are removed, within
-    the stages built.
+    A folder created for the lock alone is removed again when nothing was written in it.
     """
-    written = unchanged = 0
-    seen: set[str] = set()
-    for output in outputs:
-        if output.path in seen:
-            raise OutputClash(output.path)
-        seen.add(output.path)
-        target = out / output.path
-        with timing.stage("write"):
-            if _same(target, output.data):
-                unchanged += 1
-                continue
-            write_atomic(target, output.data)
-        written += 1
-    _remove_stale(out, seen, set(only))
-    return written, unchanged
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    lock = out / ".lock"
+    try:
+        with open(lock, "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EACCES):
+                    raise BuildLocked(str(out)) from exc
+                raise
+            for stale in out.glob(".staging-*"):  # left by a build that was killed
+                shutil.rmtree(stale, ignore_errors=True)
+            yield
+    finally:
+        if created and [p.name for p in out.iterdir()] == [".lock"]:
+            lock.unlink()
+            out.rmdir()
 
 
 def _same(target: Path, data: bytes) -> bool:
@@ -143,25 +365,24 @@ def write_atomic(target: Path, data: bytes) -> None:
 
 
 def _remove_stale(out: Path, produced: set[str], only: set[str]) -> None:
+    """Delete the files an earlier build made that this one no longer makes, in the stages built."""
     manifest_path = out / MANIFEST
     try:
         previous = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         previous = {}
-    names = [stage.name for stage in stages()]
     current = {}
-    for name in names:
-        prefix = _stage_prefixes(name)
+    for stage in stages():
+        prefix = _PREFIXES.get(stage.name, stage.name + "/")
         files = sorted(p for p in produced if p.startswith(prefix))
-        if only and name not in only:
-            files = previous.get(name, [])
+        if only and stage.name not in only:
+            files = previous.get(stage.name, [])
         else:
-            for stale in set(previous.get(name, [])) - set(files):
+            for stale in set(previous.get(stage.name, [])) - set(files):
                 with contextlib.suppress(OSError):
                     (out / stale).unlink()
-        current[name] = files
+        current[stage.name] = files
     write_atomic(manifest_path, json.dumps(current, indent=1, sort_keys=True).encode())
 
 
-def _stage_prefixes(name: str) -> str:
-    return {"model": "model/", "emails": "email/", "wiki": "wiki/", "calendar": "calendar/"}.get(name, name + "/")
+_PREFIXES = {"model": "model/", "emails": "email/", "wiki": "wiki/", "calendar": "calendar/"}

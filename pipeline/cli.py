@@ -47,6 +47,7 @@ def _arguments() -> argparse.ArgumentParser:
     build = sub.add_parser("build", parents=[common], help="check, then write every output into --out")
     build.add_argument("--only", action="append", default=[], metavar="STAGE",
                        help="rebuild only this stage (model, emails, wiki, calendar); repeatable")
+    build.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     build.add_argument("--timings", type=Path, default=None, help="write CPU seconds per stage to this JSON file")
     build.set_defaults(run=run_build)
 
@@ -113,28 +114,32 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from .build import BuildLocked, locked, render, write_outputs
+    from .build import BuildLocked, build, locked
 
-    archive, status = load(args)
-    if archive is None or status != EXIT_OK:
-        if archive is not None:
-            print("clinics: nothing was written", file=sys.stderr)
-        return status
+    if not args.digests.is_dir():
+        print(f"clinics: error: no folder of digests at '{args.digests}'", file=sys.stderr)
+        return EXIT_USAGE
     try:
         with locked(args.out):
-            written, unchanged = write_outputs(args.out, render(archive, args.only), args.only)
+            result = build(args.digests, templates_folder(args), args.out, args.only,
+                           args.today or dt.date.today(), args.jobs, args.strict)
     except BuildLocked:
-        print(f"clinics: error: another build is writing to '{args.out}'; wait for it to finish",
-              file=sys.stderr)
+        print(f"clinics: error: another build is writing to '{args.out}'; wait for it to finish, then run "
+              "it again", file=sys.stderr)
         return EXIT_ERRORS
-    print(f"{written} files written, {unchanged} unchanged in {args.out}", file=sys.stderr)
+    status = report(result.diagnostics, args.strict)
+    if result.failed:
+        print("clinics: nothing was written", file=sys.stderr)
+        return status
+    print(f"{result.written} files written, {result.unchanged} unchanged in {args.out} "
+          f"({result.parsed} digests parsed, {result.rendered} rendered)", file=sys.stderr)
     if args.timings:
         import json
 
         from . import timing
 
         args.timings.write_text(json.dumps(timing.spent(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return EXIT_OK
+    return status
 
 
 def run_new(args: argparse.Namespace) -> int:

@@ -38,14 +38,14 @@ def digest_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.md") if p.is_file())
 
 
-def load_source(path: Path, display: str) -> tuple[Source | None, list[Diagnostic]]:
-    """Return the file at `path` split into front matter and body, or None and why not."""
+def load_source(path: Path, display: str, raw: bytes | None = None) -> tuple[Source | None, list[Diagnostic]]:
+    """Return the file at `path` (whose bytes are `raw` when already read) split into front matter and body."""
     match = NAME.match(path.name)
     if not match:
         return None, [error("bad-file-name", f"'{path.name}' is not a digest file name", Location(display),
                             "name digests NNN.md or NNN.LANG.md, e.g. 006.md or 006.es.md")]
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
     except OSError as exc:
         return None, [error("unreadable", f"cannot read the file: {exc.strerror}", Location(display))]
     text, problems = decode(raw, display)

@@ -1,6 +1,7 @@
 """The typed model that every stage shares: diagnostics, settings-free digest data."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
@@ -147,6 +148,16 @@ class Digest:
     topics: tuple[Topic, ...]
     citations: tuple[str, ...]  # catalog ids in order of first mention
     source_hash: str = ""
+    titles: tuple[str, ...] = ()  # topic titles, kept when the trees are not (a cached summary)
+
+    @property
+    def parsed(self) -> bool:
+        """Return True when the topics' element trees are here, False for a summary."""
+        return bool(self.topics)
+
+    def summary(self) -> Digest:
+        """Return this digest without its element trees: what archive-wide pages and checks need."""
+        return dataclasses.replace(self, topics=())
 
     @property
     def number_text(self) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from .catalog import Catalog
 from .model import Digest, Diagnostic, Location, Status, error, warning
 from .parse import CATALOG_ATTR, Locator
-from .site import Site
+from .site import Site  # noqa: F401 - kept for callers' signatures
 
 
 def check_digest(digest: Digest, catalog: Catalog, locator: Locator) -> list[Diagnostic]:
@@ -51,6 +51,11 @@ def _prose(el: etree.Element) -> Iterator[str]:
 def check_archive(digests: list[Digest], site: Site, catalog: Catalog,
                   today: dt.date | None = None) -> list[Diagnostic]:
     """Return the problems between files: duplicates, disagreeing versions, gaps, uncited entries."""
+    return check_calls(digests, today) + check_citations(digests, catalog)
+
+
+def check_calls(digests: list[Digest], today: dt.date | None = None) -> list[Diagnostic]:
+    """Return the problems the front matter of all digests shows: duplicates, disagreements, gaps, dates."""
     problems: list[Diagnostic] = []
     by_number: dict[int, list[Digest]] = defaultdict(list)
     for digest in digests:
@@ -70,12 +75,15 @@ def check_archive(digests: list[Digest], site: Site, catalog: Catalog,
                 problems.append(warning("future-date", f"final digest dated {digest.meta.date}, after today "
                                         f"({today})", Location(digest.path, 3),
                                         "check the date, or set 'status: draft' until the call has happened"))
-    cited = {entry for digest in digests for entry in digest.citations}
-    for entry in catalog.entries:
-        if entry.id not in cited and digests:
-            problems.append(warning("uncited-entry", f"no digest links catalog entry '{entry.id}'",
-                                    entry.location, "link it from a digest, or remove it from the catalog"))
     return problems
+
+
+def check_citations(digests: list[Digest], catalog: Catalog) -> list[Diagnostic]:
+    """Return a warning for each catalog entry that no digest links."""
+    cited = {entry for digest in digests for entry in digest.citations}
+    return [warning("uncited-entry", f"no digest links catalog entry '{entry.id}'", entry.location,
+                    "link it from a digest, or remove it from the catalog")
+            for entry in catalog.entries if entry.id not in cited and digests]
 
 
 def _check_versions(versions: list[Digest]) -> list[Diagnostic]:

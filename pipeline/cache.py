@@ -1,0 +1,84 @@
+"""The build cache: what each digest file parsed to, and what its outputs were rendered from.
+
+Keys are content hashes, never modification times: a digest is parsed again only when its
+bytes or something its parse depends on change (the code, site.yaml, the catalog's names, the
+introductions), and rendered again only when its parse or its rendering context changes (the
+templates, the catalog entries it cites, its other versions, the upcoming calls it lists).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import Diagnostic, Digest
+
+CACHE_FILE = ".cache/digests.pickle"
+_FORMAT = 2  # bump when the pickled shape changes
+
+
+@dataclass
+class Entry:
+    """What one digest file gave the last time it was parsed and rendered."""
+
+    parse_key: str
+    digest: Digest | None  # a summary (no element trees); None when the file had errors
+    diagnostics: list[Diagnostic]
+    rendered: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # stage -> (key, outputs)
+
+
+class BuildCache:
+    """Entries by source path, loaded from and saved to the output folder."""
+
+    def __init__(self, out: Path, salt: str) -> None:
+        self.path = out / CACHE_FILE
+        self.salt = salt
+        self.entries: dict[str, Entry] = {}
+        try:
+            with open(self.path, "rb") as handle:
+                stored_format, stored_salt, entries = pickle.load(handle)
+            if stored_format == _FORMAT and stored_salt == salt:
+                self.entries = entries
+        except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError, AttributeError, ImportError):
+            pass  # no cache, or one from another version: build from scratch
+
+    def hit(self, display: str, parse_key: str) -> Entry | None:
+        entry = self.entries.get(display)
+        return entry if entry is not None and entry.parse_key == parse_key else None
+
+    def save(self, keep: set[str]) -> None:
+        """Write the entries of the files in `keep` atomically."""
+        entries = {path: entry for path, entry in self.entries.items() if path in keep}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump((_FORMAT, self.salt, entries), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+
+
+def fingerprint(*parts: object) -> str:
+    """Return a short hash of `parts` (bytes, strings, or anything with a stable repr)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else repr(part).encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()[:32]
+
+
+def folder_fingerprint(*folders: Path, pattern: str = "*") -> str:
+    """Return a hash of the names and bytes of the files in `folders`."""
+    h = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.glob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:32]
