@@ -9,6 +9,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -226,8 +227,33 @@ def _run_jobs(jobs_list: list[_Job], jobs: int | None) -> list[_Done]:
     workers = min(jobs or os.cpu_count() or 1, max(1, len(jobs_list) // 8))
     if workers <= 1:
         return [_work(job) for job in jobs_list]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return list(pool.imap_unordered(_work, jobs_list, chunksize=4))
+    stop = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)  # workers start with both blocked, see _quiet_worker
+    try:
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_worker)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stop)
+    try:
+        done: list[_Done] = []
+        results = pool.imap_unordered(_work, jobs_list)
+        while len(done) < len(jobs_list):
+            try:  # a timeout, so that Ctrl-C and SIGTERM are handled at once, not at the end
+                done.append(results.next(timeout=0.05))
+            except multiprocessing.TimeoutError:
+                continue
+        pool.close()
+        pool.join()
+        return done
+    except BaseException:
+        pool.terminate()  # no join: a result thread may wait forever for a worker just stopped
+        raise
+
+
+def _quiet_worker() -> None:
+    """Leave Ctrl-C to the parent, which stops the pool and reports once; die quietly when stopped."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _work(job: _Job) -> _Done:
