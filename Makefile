@@ -36,8 +36,19 @@ new: $(READY)
 emails: $(READY)
 	$(PY) -m pipeline build --only emails --out $(OUT)
 
+# make send ID=006.en LIST=wikimedia-l        shows what would be sent (a dry run)
+# make send ID=006.en LIST=wikimedia-l YES=1  sends it (RESEND=1 to send a version twice)
+send: $(READY)
+	$(if $(and $(ID),$(LIST)),,$(error usage: make send ID=006.en LIST=wikimedia-l [YES=1] [RESEND=1]))
+	$(PY) -m pipeline send $(ID) --list $(LIST) --digests $(DIGESTS) $(if $(YES),--yes) $(if $(RESEND),--resend)
+
 wiki: $(READY)
 	$(PY) -m pipeline build --only wiki --out $(OUT)
+
+# make publish        shows what would change on Meta-Wiki (a dry run: a diff per page)
+# make publish YES=1  publishes it; the bot password is read from CLINICS_WIKI_PASSWORD
+publish: $(READY)
+	$(PY) -m pipeline publish --digests $(DIGESTS) $(if $(YES),--yes)
 
 bench: $(READY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'

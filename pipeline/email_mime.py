@@ -1,0 +1,239 @@
+"""Text + HTML -> the .eml message of each mailing list; the "emails" stage of the build.
+
+For each final digest version: build/email/<id>.html and build/email/<id>.txt (the two bodies,
+to preview), and build/email/<list>/<id>.eml for each list in site.yaml that takes its
+language: text/plain alone for a "plain" list, multipart/alternative (text first, then HTML)
+for a "multipart" one. Two builds of the same sources give the same bytes: the Date header is
+the call's date and time (a placeholder `clinics send` replaces), the Message-ID and the MIME
+boundary are hashes of what they stand for.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+from typing import TYPE_CHECKING
+
+from . import timing
+from .document import Document, Link, Paragraph, document, fill, wiki_url
+from .email_html import render_html
+from .email_text import render_text
+from .model import Diagnostic, Digest, Location, warning
+from .site import ListFormat, MailingList, Site
+
+if TYPE_CHECKING:
+    from .archive import Archive
+    from .build import Output
+
+SUBJECT_LIMIT = 150  # characters; longer subjects are cut at a word and end with "…"
+GMAIL_CLIP_BYTES = 102 * 1000  # Gmail shows "[Message clipped]" past about 102 KB of HTML
+DEFAULT_HOUR = dt.time(12, 0)  # the built Date of a call whose time is unknown
+_SPACE = re.compile(r"\s+")
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+@dataclass(frozen=True)
+class ItemSection:
+    """A section after the topics that is one list: the tools mentioned, the upcoming calls."""
+
+    heading: str
+    items: tuple[Paragraph, ...]
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A digest as an email presents it: the document, framed by a greeting, a signature and a footer."""
+
+    document: Document
+    subject: str  # one line, shortened
+    preheader: str  # the topics, for inbox previews
+    dateline: str
+    greeting: str
+    opening: tuple[Paragraph, ...]  # the document's, with the link to this version's Meta page
+    appendix: tuple[ItemSection, ...]  # after the topics, in order
+    signature: str
+    footer: tuple[Paragraph, ...]
+    links_heading: str
+
+
+@dataclass(frozen=True)
+class Bodies:
+    """The two bodies of one digest version's email."""
+
+    letter: Letter
+    text: str
+    html: str
+
+
+def compose(archive: Archive, doc: Document) -> Letter:
+    """Return the letter that frames `doc`."""
+    site = archive.site
+    language = doc.language
+    on_meta = fill(language.strings["on_meta"], page=doc.page)
+    opening = doc.opening
+    if doc.versions:  # the document's last paragraph names the other versions: the Meta page joins it
+        opening = (*opening[:-1], (*opening[-1], " ", *on_meta))
+    else:
+        opening = (*opening, on_meta)
+    archive_link = Link(language.t("archive_heading"), wiki_url(site, site.wiki.page_prefix), site.wiki.page_prefix)
+    tools = tuple((Link(entry.name, entry.url, entry.page), " – " + entry.description) for entry in doc.tools)
+    appendix = tuple(section for section in (ItemSection(doc.tools_heading, tools),
+                                             ItemSection(doc.upcoming_heading, doc.upcoming)) if section.items)
+    return Letter(
+        document=doc, subject=shorten(header_text(doc.subject), SUBJECT_LIMIT),
+        preheader=header_text("; ".join(doc.topic_titles) or doc.title), dateline=doc.date_text,
+        greeting=language.t("greeting"), opening=opening,
+        appendix=appendix,
+        signature=language.t("signature"), footer=((language.t("footer"),), (archive_link,)),
+        links_heading=language.t("links_heading"))
+
+
+def bodies(archive: Archive, digest: Digest) -> Bodies:
+    """Return the text and HTML bodies of `digest`."""
+    letter = compose(archive, document(archive, digest))
+    with timing.stage("text"):
+        text = render_text(letter)
+    html = render_html(letter)
+    return Bodies(letter, text, html)
+
+
+def header_text(value: str) -> str:
+    """Return `value` as one header line: every line break and control character becomes a space.
+
+    The one function that stands between source text and a header: CR, LF, U+0085, U+2028,
+    U+2029, tabs and other controls cannot start a new header or fold one, and bidirectional
+    overrides cannot disguise what a subject says.
+    """
+    cleaned = "".join(
+        " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char
+        for char in value if char not in _BIDI_CONTROLS)
+    return _SPACE.sub(" ", cleaned).strip()
+
+
+def shorten(text: str, limit: int) -> str:
+    """Return `text`, or its words up to `limit` characters followed by "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ;,:.–-") + "…"
+
+
+def message_id(site: Site, digest_id: str, list_name: str, serial: int = 0) -> str:
+    """Return the Message-ID of `digest_id` sent to `list_name`: the same in every build.
+
+    `serial` counts earlier sends of the same version to the same list (`send --resend`), so
+    that a deliberate second send is not taken for a duplicate of the first.
+    """
+    key = "\n".join((site.title, site.sender, digest_id, list_name, str(serial)))
+    token = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    suffix = f".{serial}" if serial else ""
+    return f"<{digest_id}.{list_name}{suffix}.{token}@{sender_domain(site)}>"
+
+
+def sender_domain(site: Site) -> str:
+    """Return the domain of the sender's address (for Message-IDs)."""
+    address = parseaddr(header_text(site.sender))[1]
+    domain = address.rpartition("@")[2]
+    return domain if address.count("@") == 1 and re.fullmatch(r"[A-Za-z0-9.-]+", domain) else "clinics.invalid"
+
+
+def built_date(digest: Digest) -> dt.datetime:
+    """Return the Date of the built message: the call's date and UTC time (noon when unknown)."""
+    return dt.datetime.combine(digest.meta.date, digest.meta.time or DEFAULT_HOUR, tzinfo=dt.timezone.utc)
+
+
+def lists_for(site: Site, digest: Digest) -> tuple[MailingList, ...]:
+    """Return the mailing lists that take `digest`'s language."""
+    return tuple(mailing_list for mailing_list in site.lists if digest.language in mailing_list.languages)
+
+
+def build_message(site: Site, digest: Digest, made: Bodies, mailing_list: MailingList,
+                  date: dt.datetime | None = None, serial: int = 0) -> EmailMessage:
+    """Return the message of `digest` for `mailing_list`, dated `date` (default: the built date)."""
+    message = EmailMessage(policy=SMTP)
+    message["From"] = _address(site.sender)
+    message["To"] = _address(mailing_list.address)
+    _set_subject(message, made.letter.subject)
+    message["Date"] = format_datetime(date or built_date(digest))
+    message["Message-ID"] = message_id(site, digest.id, mailing_list.name, serial)
+    message.set_content(made.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    if mailing_list.format is ListFormat.MULTIPART:
+        message.add_alternative(made.html, subtype="html", charset="utf-8", cte="quoted-printable")
+        # The email package draws a random boundary; this one is as stable as the bodies. "=_" never
+        # occurs in quoted-printable text, so it cannot collide with a line of either body.
+        token = hashlib.sha256((made.text + "\0" + made.html).encode("utf-8")).hexdigest()[:24]
+        message.set_boundary(f"=_clinics_{token}")
+    # After the content: set_content() and add_alternative() move every Content-* header into the parts.
+    message["Content-Language"] = header_text(digest.language)
+    return message
+
+
+def _set_subject(message: EmailMessage, subject: str) -> None:
+    """Set the Subject, RFC 2047-encoded when it is not ASCII.
+
+    The email package's own folder leaves a space before a line break that precedes an encoded
+    word, so a folded subject reads back with a doubled space; encoded words that follow one
+    another across a fold read back exactly.
+    """
+    if subject.isascii():
+        message["Subject"] = subject
+        return
+    encoded = Header(subject, "utf-8", header_name="Subject").encode(linesep=SMTP.linesep, maxlinelen=76)
+    message.set_raw("Subject", encoded)
+
+
+def _address(value: str) -> Address:
+    name, address = parseaddr(header_text(value))
+    username, _, domain = address.rpartition("@")
+    return Address(display_name=name, username=username, domain=domain)
+
+
+def size_warning(digest: Digest, html: str) -> Diagnostic | None:
+    """Return a warning when the HTML body is long enough for Gmail to clip it."""
+    size = len(html.encode("utf-8"))
+    if size <= GMAIL_CLIP_BYTES:
+        return None
+    return warning("email-size", f"the HTML email of {digest.id} is {size / 1000:.0f} KB; Gmail clips messages "
+                   f"over {GMAIL_CLIP_BYTES // 1000} KB behind a \"[Message clipped]\" link",
+                   Location(digest.path), "shorten the notes, or split the call into two digests")
+
+
+_diagnostics: list[Diagnostic] = []
+
+
+def take_diagnostics() -> list[Diagnostic]:
+    """Return the warnings the emails stage found since the last call, and forget them.
+
+    The CLI reports them after writing (`build`): they concern the rendered bodies, which
+    validation never sees.
+    """
+    found = list(_diagnostics)
+    _diagnostics.clear()
+    return found
+
+
+def render(archive: Archive, digest: Digest) -> Iterator[Output]:
+    """Yield the two bodies of `digest` and its message for each list that takes its language."""
+    from .build import Output
+
+    made = bodies(archive, digest)
+    problem = size_warning(digest, made.html)
+    if problem is not None:
+        _diagnostics.append(problem)
+    yield Output(f"email/{digest.id}.html", made.html.encode("utf-8"))
+    yield Output(f"email/{digest.id}.txt", made.text.encode("utf-8"))
+    for mailing_list in lists_for(archive.site, digest):
+        with timing.stage("mime"):
+            data = build_message(archive.site, digest, made, mailing_list).as_bytes()
+        yield Output(f"email/{mailing_list.name}/{digest.id}.eml", data)
