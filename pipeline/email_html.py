@@ -79,13 +79,12 @@ def render_html(letter: Letter) -> str:
 
 def view(letter: Letter) -> EmailView:
     """Return the template's context for `letter`."""
-    doc = letter.document
-    code = doc.digest.language
+    code = letter.language
     return EmailView(
-        language=code, direction="rtl" if code.split("-")[0] in _RTL else "ltr", title=doc.title,
+        language=code, direction="rtl" if code.split("-")[0] in _RTL else "ltr", title=letter.title,
         preheader=letter.preheader, preheader_fill=_PREHEADER_FILL, dateline=letter.dateline,
         greeting=letter.greeting, opening=tuple(_markup(pieces_html(p)) for p in letter.opening),
-        sections=tuple(SectionView(s.heading, _markup(blocks_html(s.topic.elements))) for s in doc.sections),
+        sections=tuple(SectionView(s.heading, _markup(blocks_html(s.topic.elements))) for s in letter.sections),
         appendix=tuple(ListView(part.heading, tuple(_markup(pieces_html(p)) for p in part.items))
                        for part in letter.appendix),
         signature=letter.signature, footer=tuple(_markup(pieces_html(p)) for p in letter.footer))

@@ -23,7 +23,7 @@ from email.utils import format_datetime, parseaddr
 from typing import TYPE_CHECKING
 
 from . import timing
-from .document import Document, Link, Paragraph, document, fill, wiki_url
+from .document import Document, Link, Paragraph, Section, document, fill, wiki_url
 from .email_html import render_html
 from .email_text import render_text
 from .model import Diagnostic, Digest, Location, warning
@@ -50,9 +50,14 @@ class ItemSection:
 
 @dataclass(frozen=True)
 class Letter:
-    """A digest as an email presents it: the document, framed by a greeting, a signature and a footer."""
+    """An email as both bodies present it: a title, an opening, sections, lists, a signature, a footer.
 
-    document: Document
+    A digest's letter frames its document; an announcement's has an opening and no sections.
+    """
+
+    title: str
+    language: str  # its code, e.g. "es"
+    sections: tuple[Section, ...]  # the topics: heading and element tree
     subject: str  # one line, shortened
     preheader: str  # the topics, for inbox previews
     dateline: str
@@ -88,7 +93,8 @@ def compose(archive: Archive, doc: Document) -> Letter:
     appendix = tuple(section for section in (ItemSection(doc.tools_heading, tools),
                                              ItemSection(doc.upcoming_heading, doc.upcoming)) if section.items)
     return Letter(
-        document=doc, subject=shorten(header_text(doc.subject), SUBJECT_LIMIT),
+        title=doc.title, language=doc.digest.language, sections=doc.sections,
+        subject=shorten(header_text(doc.subject), SUBJECT_LIMIT),
         preheader=header_text("; ".join(doc.topic_titles) or doc.title), dateline=doc.date_text,
         greeting=language.t("greeting"), opening=opening,
         appendix=appendix,

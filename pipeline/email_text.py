@@ -350,13 +350,12 @@ _BLOCK: dict[str, BlockRenderer] = {
 
 def render_text(letter: Letter) -> str:
     """Return the plain-text body of `letter`, ending with a newline."""
-    doc = letter.document
     links = Links()
-    top = [heading(pieces_words((doc.title,), links), 1, WIDTH), _words_lines((letter.dateline,), links),
+    top = [heading(pieces_words((letter.title,), links), 1, WIDTH), _words_lines((letter.dateline,), links),
            _words_lines((letter.greeting,), links)]
     top += [_words_lines(paragraph, links) for paragraph in letter.opening]
     sections = [_join([heading(pieces_words((section.heading,), links), 2, WIDTH),
-                       blocks(section.topic.elements, WIDTH, links)]) for section in doc.sections]
+                       blocks(section.topic.elements, WIDTH, links)]) for section in letter.sections]
     for part in letter.appendix:
         items = [_bullet(_words_lines(item, links, WIDTH - 2)) for item in part.items]
         sections.append(_join([heading(pieces_words((part.heading,), links), 2, WIDTH), _join(items, 0)]))

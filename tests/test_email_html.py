@@ -136,7 +136,7 @@ def test_nothing_runs_or_loads_from_elsewhere(example: dict[str, email_mime.Bodi
 def test_headings_one_h1_then_a_h2_per_section(example: dict[str, email_mime.Bodies]) -> None:
     for digest_id, made in example.items():
         root = tree(made.html)
-        doc = made.letter.document
+        doc = made.letter
         assert [h.text_content() for h in root.iter("h1")] == [doc.title], digest_id
         assert [h.text_content() for h in root.iter("h2")] == [
             *(s.heading for s in doc.sections), *(part.heading for part in made.letter.appendix)], digest_id
