@@ -66,7 +66,8 @@ def stages() -> list[Stage]:
 
     try:  # TEMPORARY-WIRING: until the email and wiki stages land
         email_mime = importlib.import_module("pipeline.email_mime")
-        found.append(Stage("emails", per_digest=email_mime.render))
+        announce = importlib.import_module("pipeline.announce")
+        found.append(Stage("emails", per_digest=email_mime.render, per_archive=announce.render))
     except ModuleNotFoundError:
         pass
     try:
@@ -281,6 +282,9 @@ def _work(job: _Job) -> _Done:
                     write_atomic(context.staging / output.path, output.data)
                 outputs.append(output.path)
             rendered[stage.name] = (key, tuple(outputs))
+        from .email_mime import take_diagnostics
+
+        found += take_diagnostics()  # what only rendering shows, e.g. an HTML email Gmail would clip
     summary = digest.summary() if digest is not None else None
     return _Done(job.display, job.parse_key, summary, found, rendered, timing.spent())
 

@@ -167,12 +167,18 @@ def lists_for(site: Site, digest: Digest) -> tuple[MailingList, ...]:
 def build_message(site: Site, digest: Digest, made: Bodies, mailing_list: MailingList,
                   date: dt.datetime | None = None, serial: int = 0) -> EmailMessage:
     """Return the message of `digest` for `mailing_list`, dated `date` (default: the built date)."""
+    return new_message(site, made, mailing_list, digest.id, date or built_date(digest), serial)
+
+
+def new_message(site: Site, made: Bodies, mailing_list: MailingList, key: str, date: dt.datetime,
+                serial: int = 0) -> EmailMessage:
+    """Return the message holding `made` for `mailing_list`; `key` names it in its Message-ID."""
     message = EmailMessage(policy=SMTP)
     message["From"] = _address(site.sender)
     message["To"] = _address(mailing_list.address)
     _set_subject(message, made.letter.subject)
-    message["Date"] = format_datetime(date or built_date(digest))
-    message["Message-ID"] = message_id(site, digest.id, mailing_list.name, serial)
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = message_id(site, key, mailing_list.name, serial)
     message.set_content(made.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     if mailing_list.format is ListFormat.MULTIPART:
         message.add_alternative(made.html, subtype="html", charset="utf-8", cte="quoted-printable")
@@ -181,7 +187,7 @@ def build_message(site: Site, digest: Digest, made: Bodies, mailing_list: Mailin
         token = hashlib.sha256((made.text + "\0" + made.html).encode("utf-8")).hexdigest()[:24]
         message.set_boundary(f"=_clinics_{token}")
     # After the content: set_content() and add_alternative() move every Content-* header into the parts.
-    message["Content-Language"] = header_text(digest.language)
+    message["Content-Language"] = header_text(made.letter.language)
     return message
 
 

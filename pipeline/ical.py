@@ -19,14 +19,14 @@ def render(archive: Archive) -> Iterator[Output]:
     """Yield build/calendar/clinics.ics and build/calendar/NNN.ics for each scheduled call."""
     from .build import Output
 
-    stamp = _stamp(archive)
+    when = stamp(archive)
     calls = sorted(archive.calls, key=lambda c: (c.start, c.number))
-    yield Output("calendar/clinics.ics", calendar(calls, archive.site, stamp))
+    yield Output("calendar/clinics.ics", calendar(calls, archive.site, when))
     for call in calls:
-        yield Output(f"calendar/{call.number_text}.ics", calendar([call], archive.site, stamp))
+        yield Output(f"calendar/{call.number_text}.ics", calendar([call], archive.site, when))
 
 
-def _stamp(archive: Archive) -> dt.datetime:
+def stamp(archive: Archive) -> dt.datetime:
     """Return DTSTAMP: the archive's "as of" moment (its newest digest), never the clock."""
     newest = max((d.meta.date for d in archive.digests), default=dt.date(2020, 1, 1))
     return dt.datetime.combine(newest, dt.time(0, 0), tzinfo=dt.timezone.utc)

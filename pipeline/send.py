@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import datetime as dt
 import fcntl
 import json
@@ -25,7 +26,7 @@ import os
 import smtplib
 import ssl
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -33,7 +34,8 @@ from pathlib import Path
 from typing import IO
 
 from .archive import Archive
-from .model import Digest, Status
+from .email_mime import Bodies
+from .model import Diagnostic, Status
 from .site import ListFormat, MailingList
 
 SENT_LOG = "sent-log.jsonl"
@@ -173,24 +175,62 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def find(archive: Archive, digest_id: str, list_name: str) -> tuple[Digest, MailingList]:
-    """Return the digest version and the list named; raise SendError when they do not go together."""
-    digest = next((d for d in archive.digests if d.id == digest_id), None)
-    if digest is None:
-        known = ", ".join(d.id for d in archive.digests) or "none"
-        raise SendError(f"there is no digest '{digest_id}' in {archive.folder}", f"known versions: {known}")
-    if digest.meta.status is not Status.FINAL:
-        raise SendError(f"{digest.id} is a draft; drafts are never sent", f"set 'status: final' in {digest.path}")
+@dataclass(frozen=True)
+class Mailable:
+    """What can be sent: a digest version, or the announcement of a scheduled call."""
+
+    id: str  # "006.en", "announce-010"
+    language: str
+    source: str  # a hash of what it was made from, for the sent log
+    bodies: Bodies
+    size_warning: Diagnostic | None
+    build: Callable[[MailingList, dt.datetime | None, int], EmailMessage]
+
+
+def find(archive: Archive, item_id: str, list_name: str) -> tuple[Mailable, MailingList]:
+    """Return the item and the list named; raise SendError when they do not go together."""
+    item = _announcement(archive, item_id) if item_id.startswith("announce-") else _digest(archive, item_id)
     mailing_list = next((m for m in archive.site.lists if m.name == list_name), None)
     if mailing_list is None:
         known = ", ".join(m.name for m in archive.site.lists) or "none"
         raise SendError(f"there is no mailing list '{list_name}' in {archive.site.path}", f"known lists: {known}")
-    if digest.language not in mailing_list.languages:
-        takers = [m.name for m in archive.site.lists if digest.language in m.languages]
-        raise SendError(f"{mailing_list.name} does not take digests in '{digest.language}'",
+    if item.language not in mailing_list.languages:
+        takers = [m.name for m in archive.site.lists if item.language in m.languages]
+        raise SendError(f"{mailing_list.name} does not take messages in '{item.language}'",
                         f"lists that do: {', '.join(takers)}" if takers else
-                        f"add '{digest.language}' to the list's languages in {archive.site.path}")
-    return digest, mailing_list
+                        f"add '{item.language}' to the list's languages in {archive.site.path}")
+    return item, mailing_list
+
+
+def _digest(archive: Archive, digest_id: str) -> Mailable:
+    from .email_mime import bodies, build_message, size_warning
+
+    digest = next((d for d in archive.digests if d.id == digest_id), None)
+    if digest is None:
+        known = ", ".join(d.id for d in archive.digests) or "none"
+        raise SendError(f"there is no digest '{digest_id}' in {archive.folder}",
+                        f"known versions: {known}; announcements: announce-NNN")
+    if digest.meta.status is not Status.FINAL:
+        raise SendError(f"{digest.id} is a draft; drafts are never sent", f"set 'status: final' in {digest.path}")
+    made = bodies(archive, digest)
+    return Mailable(digest.id, digest.language, digest.source_hash, made, size_warning(digest, made.html),
+                    lambda mailing_list, date, serial: build_message(archive.site, digest, made, mailing_list,
+                                                                     date, serial))
+
+
+def _announcement(archive: Archive, item_id: str) -> Mailable:
+    from .announce import announce, build_announcement
+
+    number = item_id.removeprefix("announce-")
+    call = next((c for c in archive.calls if c.number_text == number), None)
+    if call is None:
+        known = ", ".join(f"announce-{c.number_text}" for c in archive.calls) or "none"
+        raise SendError(f"call {number} is not in the schedule", f"scheduled: {known}")
+    made = announce(archive, call)
+    source = hashlib.sha256(made.ics + made.bodies.text.encode("utf-8")).hexdigest()
+    return Mailable(made.id, call.language, source, made.bodies, None,
+                    lambda mailing_list, date, serial: build_announcement(archive.site, made, mailing_list,
+                                                                          date, serial))
 
 
 @dataclass(frozen=True)
@@ -204,19 +244,16 @@ def send(archive: Archive, digest_id: str, list_name: str, server: Server, *, ye
          resend: bool = False, strict: bool = False, now: dt.datetime | None = None, log: SentLog | None = None,
          out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> Outcome:
     """Send (or with yes=False describe) `digest_id` to `list_name`; raise SendError when it must not go."""
-    from .email_mime import bodies, build_message, size_warning
-
     digest, mailing_list = find(archive, digest_id, list_name)
     log = log or SentLog(archive.folder / SENT_LOG)
-    made = bodies(archive, digest)
-    problem = size_warning(digest, made.html) if mailing_list.format is ListFormat.MULTIPART else None
+    made = digest.bodies
+    problem = digest.size_warning if mailing_list.format is ListFormat.MULTIPART else None
     if problem is not None:
         print(problem.format(), file=err)
         if strict:
             raise SendError("a warning stops the send under --strict", "fix it, or send without --strict")
     if not yes:
-        message = build_message(archive.site, digest, made, mailing_list,
-                                serial=_serial(log.attempts(digest.id, mailing_list.name)))
+        message = digest.build(mailing_list, None, _serial(log.attempts(digest.id, mailing_list.name)))
         _describe(out, message, made.text, made.html, mailing_list, server, log, digest)
         return Outcome(False, message)
     with log.locked() as handle:
@@ -224,11 +261,10 @@ def send(archive: Archive, digest_id: str, list_name: str, server: Server, *, ye
         if not resend:
             _refuse_repeat(attempts, digest, mailing_list)
         when = now or dt.datetime.now(dt.timezone.utc)
-        message = build_message(archive.site, digest, made, mailing_list, date=when.astimezone(),
-                                serial=_serial(attempts))
+        message = digest.build(mailing_list, when.astimezone(), _serial(attempts))
         record = Record("sending", digest.id, mailing_list.name, str(message["Message-ID"]),
                         when.astimezone(dt.timezone.utc).isoformat(timespec="seconds"), mailing_list.address,
-                        digest.source_hash)
+                        digest.source)
         log.append(handle, record)
         try:
             _deliver(server, message, archive.site.sender, mailing_list.address)
@@ -257,7 +293,7 @@ def _serial(attempts: list[Record]) -> int:
     return sum(1 for record in attempts if record.event != "failed")
 
 
-def _refuse_repeat(attempts: list[Record], digest: Digest, mailing_list: MailingList) -> None:
+def _refuse_repeat(attempts: list[Record], digest: Mailable, mailing_list: MailingList) -> None:
     for record in attempts:
         if record.event == "sent":
             raise SendError(f"{digest.id} was already sent to {mailing_list.name} on {record.date} "
@@ -334,7 +370,7 @@ def _smtp_reason(exc: BaseException) -> str:
 
 
 def _describe(out: IO[str], message: EmailMessage, text: str, html: str, mailing_list: MailingList,
-              server: Server, log: SentLog, digest: Digest) -> None:
+              server: Server, log: SentLog, digest: Mailable) -> None:
     """Print what would be sent."""
     kind = "plain" if mailing_list.format is ListFormat.PLAIN else "multipart"
     parts = f"text/plain ({len(text.encode()):,} bytes, {text.count(chr(10))} lines)"

@@ -209,7 +209,7 @@ def test_what_cannot_be_sent(archive: Archive, inbox: tuple[Inbox, int]) -> None
     cases = {
         ("012", "wikimedia-l"): "there is no digest '012' in ",
         ("006.en", "wikimedia-x"): "there is no mailing list 'wikimedia-x' in ",
-        ("006.es", "wikimedia-l"): "wikimedia-l does not take digests in 'es'",
+        ("006.es", "wikimedia-l"): "wikimedia-l does not take messages in 'es'",
     }
     for (digest_id, list_name), message in cases.items():
         with pytest.raises(send.SendError) as refused:

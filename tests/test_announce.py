@@ -1,0 +1,115 @@
+"""Announcements of scheduled calls: times across zones, the attached calendar, sending them."""
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import io
+from pathlib import Path
+
+import icalendar
+import yaml
+
+from conftest import TEMPLATES, run_cli
+from pipeline import send
+from pipeline.announce import announce, utc_offset, zone_label
+from pipeline.archive import load_archive
+from test_email_send import inbox, server  # noqa: F401 - the SMTP server fixture
+
+NOW = dt.datetime(2020, 9, 8, 9, 0, tzinfo=dt.timezone.utc)
+
+
+def parse(data: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(data, policy=email.policy.default)  # type: ignore[return-value]
+
+
+def test_announcements_are_built_for_the_lists_that_take_each_call(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run_cli("build", "--digests", example, "--out", out).status == 0
+    assert sorted(p.name for p in (out / "email" / "wikimedia-l").glob("announce-*")) == ["announce-010.eml"]
+    assert sorted(p.name for p in (out / "email" / "iberocoop").glob("announce-*")) == ["announce-012.eml"]
+    assert (out / "email" / "announce-011.txt").exists()  # no list takes Russian: a preview only
+
+    plain = parse((out / "email" / "wikimedia-l" / "announce-010.eml").read_bytes())
+    assert plain["Subject"] == "Wikimedia Clinic #010: Tuesday, September 15th 2020, 13:00 UTC – Abstract Wikipedia"
+    assert plain["To"] == "wikimedia-l@lists.wikimedia.org" and plain["Content-Language"] == "en"
+    assert plain.get_content_type() == "multipart/mixed"
+    assert [p.get_content_type() for p in plain.iter_parts()] == ["text/plain", "text/calendar"]
+    text = plain.get_body(("plain",)).get_content()
+    assert "Join the call: https://meet.google.com/wmc-clin-010" in text
+    assert "Scheduled segment: Abstract Wikipedia, presented by Denny Vrandečić." in text
+    assert "* Madrid: Tuesday, September 15th 2020, 15:00 (UTC+2)" in text
+    assert "* Kolkata: Tuesday, September 15th 2020, 18:30 (UTC+5:30)" in text
+    assert all(len(line) <= 72 for line in text.splitlines())
+
+    attachment = next(plain.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_param("method") == "PUBLISH"
+    assert attachment.get_filename() == "wikimedia-clinic-010.ics"
+    events = icalendar.Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert [str(e["UID"]) for e in events] == ["wikimedia-clinic-010@wikimedia.org"]
+
+    spanish = parse((out / "email" / "iberocoop" / "announce-012.eml").read_bytes())
+    assert spanish["Subject"] == "Clínica Wikimedia n.º 012: martes, 27 de octubre de 2020, 15:00 UTC"
+    kinds = [p.get_content_type() for p in spanish.walk()]
+    assert kinds == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/calendar"]
+    html = spanish.get_body(("html",)).get_content()
+    assert "Madrid: martes, 27 de octubre de 2020, 16:00 (UTC+1)" in html  # after the change to winter time
+    assert 'href="https://meet.google.com/wmc-clin-012"' in html
+
+
+def test_weekday_and_date_change_across_zones(example: Path) -> None:
+    site = yaml.safe_load((example / "site.yaml").read_text(encoding="utf-8"))
+    site["timezones"] = ["Pacific/Honolulu", "Pacific/Auckland", "Asia/Kathmandu"]
+    (example / "site.yaml").write_text(yaml.safe_dump(site, allow_unicode=True), encoding="utf-8")
+    (example / "schedule.yaml").write_text(
+        "- number: 10\n  start: 2020-12-31T22:30:00Z\n  link: https://meet.example.org/x\n", encoding="utf-8")
+    archive = load_archive(example, TEMPLATES, dt.date(2026, 1, 1))
+    assert [d.code for d in archive.diagnostics if d.severity.value == "error"] == []
+    lines = [item[0] for item in announce(archive, archive.calls[0]).bodies.letter.appendix[0].items]
+    assert lines == [
+        "Honolulu: Thursday, December 31st 2020, 12:30 (UTC\u221210)",
+        "Auckland: Friday, January 1st 2021, 11:30 (UTC+13)",
+        "Kathmandu: Friday, January 1st 2021, 04:15 (UTC+5:45)",
+    ]
+
+
+def test_zone_helpers() -> None:
+    assert zone_label("America/Mexico_City") == "Mexico City"
+    moment = dt.datetime(2020, 10, 27, 15, 0, tzinfo=dt.timezone.utc)
+    assert utc_offset(moment) == "UTC+0"
+    assert utc_offset(moment.astimezone(dt.timezone(dt.timedelta(hours=-3, minutes=-30)))) == "UTC\u22123:30"
+
+
+def test_an_announcement_is_sent_and_logged(example: Path, inbox) -> None:  # noqa: F811
+    handler, port = inbox
+    archive = load_archive(example, TEMPLATES, dt.date(2026, 1, 1))
+    out = io.StringIO()
+    send.send(archive, "announce-010", "wikimedia-l", server(port), yes=True, now=NOW, out=out)
+    ((mail_from, rcpt, data, _),) = handler.received
+    assert rcpt == ["wikimedia-l@lists.wikimedia.org"]
+    received = parse(data)
+    assert received["Date"].datetime == NOW
+    assert next(received.iter_attachments()).get_content_type() == "text/calendar"
+    again = send.SendError
+    try:
+        send.send(archive, "announce-010", "wikimedia-l", server(port), yes=True, now=NOW, out=out)
+    except again as exc:
+        assert "announce-010 was already sent to wikimedia-l" in str(exc)
+    else:
+        raise AssertionError("a second send of the announcement went through")
+    assert len(handler.received) == 1
+
+
+def test_an_unknown_or_unlisted_announcement_is_refused(example: Path) -> None:
+    archive = load_archive(example, TEMPLATES, dt.date(2026, 1, 1))
+    for item, list_name, message in [
+        ("announce-099", "wikimedia-l", "call 099 is not in the schedule"),
+        ("announce-011", "wikimedia-l", "wikimedia-l does not take messages in 'ru'"),
+    ]:
+        try:
+            send.find(archive, item, list_name)
+        except send.SendError as exc:
+            assert str(exc) == message
+        else:
+            raise AssertionError(item)
