@@ -28,6 +28,12 @@ class Archive:
     _by_number: dict[int, list[Digest]] | None = field(default=None, repr=False)
     _calendar: list[Call] | None = field(default=None, repr=False)
 
+    def replace_digests(self, digests: list[Digest]) -> None:
+        """Put `digests` in place of the archive's, forgetting every index built from the old ones."""
+        self.digests = digests
+        self._by_number = None
+        self._calendar = None
+
     def versions(self, number: int) -> list[Digest]:
         """Return every version of call `number`, in the call's language first."""
         if self._by_number is None:

@@ -150,7 +150,7 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     render_salt = fingerprint(folder_fingerprint(templates), [stage.name for stage in chosen])
     cache = BuildCache(out, code)
     pending, summaries = _scan(archive, folder, cache, parse_salt)
-    archive.digests = sorted(summaries.values(), key=lambda d: d.path)
+    archive.replace_digests(sorted(summaries.values(), key=lambda d: d.path))
     archive.diagnostics += validate.check_calls(archive.digests, today) + \
         check_schedule(archive.calls, archive.digests)
     can_render = not has_errors(archive.diagnostics)
@@ -301,7 +301,7 @@ def _finish(archive: Archive, cache: BuildCache, done: list[_Done], chosen: list
         if item.digest is not None:
             by_path[item.display] = item.digest
         cache.entries[item.display] = Entry(item.parse_key, item.digest, item.diagnostics, item.rendered)
-    archive.digests = sorted(by_path.values(), key=lambda d: d.path)
+    archive.replace_digests(sorted(by_path.values(), key=lambda d: d.path))
     result.diagnostics += validate.check_citations(archive.digests, archive.catalog)
     result.diagnostics = list(dict.fromkeys(result.diagnostics))
     if result.failed:

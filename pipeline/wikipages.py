@@ -23,7 +23,7 @@ from . import timing, wikiescape
 from .catalog import KINDS
 from .document import page_title
 from .model import CatalogEntry, Digest, Status
-from .wikiinline import local_link
+from .wikiinline import Text, external, join, local_link
 from .wikitext import Writer, file_name, heading_line, join_blocks
 
 if TYPE_CHECKING:
@@ -80,11 +80,7 @@ def render(archive: Archive) -> Iterator[Output]:
 
 
 def published(archive: Archive) -> list[Digest]:
-    """Return the final digest versions, by call number, each call's own language first.
-
-    Sorted here rather than through archive.versions(): that index may have been built
-    from the front matter alone, before the build had every digest's summary.
-    """
+    """Return the final digest versions, by call number, each call's own language first."""
     return sorted((d for d in archive.digests if d.meta.status is Status.FINAL),
                   key=lambda d: (d.meta.number, d.language != d.meta.call_language, d.language))
 
@@ -146,7 +142,33 @@ def _topic_titles(digest: Digest) -> tuple[str, ...]:
     return titles[1:] if digest.meta.intro else titles
 
 
-SECTIONS: tuple[Callable[[Archive], GeneratedSection], ...] = (archive_section,)
+def upcoming_section(archive: Archive) -> GeneratedSection:
+    """Return "Upcoming calls": each scheduled call after the newest digest, soonest first."""
+    language = _main_language(archive)
+    columns = language.t("upcoming_columns").split("|")
+    lines = [heading_line(2, wikiescape.heading(language.t("upcoming_heading")))]
+    newest = max((d.meta.date for d in archive.digests), default=None)
+    calls = sorted((c for c in archive.calls if newest is None or c.start.date() > newest),
+                   key=lambda c: (c.start, c.number))
+    if not calls:
+        lines.append(wikiescape.text(language.t("upcoming_none"), start=True))
+        return GeneratedSection("upcoming", "\n".join(lines))
+    lines += ['{| class="wikitable"', "! " + " !! ".join(wikiescape.cell(c.strip(), header=True) for c in columns)]
+    for call in calls:
+        day = call.start.date()
+        segment = ""
+        if call.scheduled:
+            segment = call.scheduled.topic + (f" ({call.scheduled.presenter})" if call.scheduled.presenter else "")
+        lines += ["|-", f"| {wikiescape.cell(call.number_text)}",
+                  f"| {wikiescape.cell(language.weekdays[day.weekday()])}",
+                  f"| {wikiescape.cell(language.format_date(day))}", f"| {wikiescape.cell(f'{call.start:%H:%M}')}",
+                  f"| {join(external(call.link, [Text(language.t('meeting_link'), wikiescape.CELL.in_label())]))}",
+                  f"| {wikiescape.cell(segment)}".rstrip()]
+    lines.append("|}")
+    return GeneratedSection("upcoming", "\n".join(lines))
+
+
+SECTIONS: tuple[Callable[[Archive], GeneratedSection], ...] = (upcoming_section, archive_section)
 
 
 def begin_marker(name: str) -> str:
@@ -195,14 +217,20 @@ def section_span(page: str, name: str) -> tuple[int, int] | None:
 def splice(page: str, sections: Sequence[GeneratedSection]) -> str:
     """Return `page` with each section's text replaced between its markers, the rest unchanged.
 
-    A section whose markers are both missing is added at the end of the page.
+    A section whose markers are both missing is added just before the next generated section
+    the page has, or at the end of the page when it has none after it.
     """
-    for section in sections:
+    for n, section in enumerate(sections):
         span = section_span(page, section.name)
-        if span is None:
-            page = (page.rstrip("\n") + "\n\n" if page.strip() else "") + marked(section) + "\n"
-        else:
+        if span is not None:
             page = page[:span[0]] + marked(section) + page[span[1]:]
+            continue
+        following = (section_span(page, later.name) for later in sections[n + 1:])
+        anchor = next((found for found in following if found is not None), None)
+        if anchor is not None:
+            page = page[:anchor[0]] + marked(section) + "\n\n" + page[anchor[0]:]
+        else:
+            page = (page.rstrip("\n") + "\n\n" if page.strip() else "") + marked(section) + "\n"
     return page
 
 

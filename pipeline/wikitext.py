@@ -58,6 +58,9 @@ def page_text(archive: Archive, digest: Digest) -> str:
     if doc.tools:
         parts.append(heading_line(2, wikiescape.heading(doc.tools_heading)))
         parts.append(writer.tools(doc.tools))
+    if doc.upcoming:
+        parts.append(heading_line(2, wikiescape.heading(doc.upcoming_heading)))
+        parts.append(writer.items(doc.upcoming))
     parts.append(category_link(archive.site.wiki.category))
     return join_blocks(parts)
 
@@ -111,13 +114,20 @@ class Writer:
 
     def paragraph(self, pieces: Sequence[Inline]) -> str:
         """Return a generated paragraph (text and Links from the document) as one line."""
+        return join(self._pieces(pieces), start=True)
+
+    def items(self, items: Iterable[Sequence[Inline]]) -> str:
+        """Return generated list items (text and Links from the document), one "* " line each."""
+        return "\n".join(f"* {join(self._pieces(pieces))}" for pieces in items)
+
+    def _pieces(self, pieces: Sequence[Inline]) -> list[Token]:
         tokens: list[Token] = []
         for piece in pieces:
             if isinstance(piece, Link):
                 tokens += self._document_link(piece)
             else:
                 tokens.append(Text(piece, wikiescape.RUNNING))
-        return join(tokens, start=True)
+        return tokens
 
     def tools(self, entries: Iterable[CatalogEntry]) -> str:
         """Return "Tools and resources mentioned": each entry linked, then " – " and its description."""

@@ -31,14 +31,12 @@ EMAIL_FRAME = ("preheader", "dateline")  # the email's own frame, not part of th
 def email_body(archive: Archive, digest) -> str:  # type: ignore[no-untyped-def]
     """Return the HTML email of `digest` with only what its Meta page holds.
 
-    The page leaves out the email's frame (title, dateline, greeting, signature, footer), the
-    sentence that points to the Meta page itself, and the upcoming calls of the moment.
+    The page leaves out the email's frame (title, dateline, greeting, signature, footer) and the
+    sentence that points to the Meta page itself.
     """
     doc = document(archive, digest)
     letter = compose(archive, doc)
-    letter = dataclasses.replace(
-        letter, greeting="", opening=doc.opening, signature="", footer=(),
-        appendix=tuple(part for part in letter.appendix if part.heading == doc.tools_heading))
+    letter = dataclasses.replace(letter, greeting="", opening=doc.opening, signature="", footer=())
     return render_html(letter)
 
 
@@ -223,8 +221,9 @@ def test_publish_creates_every_page_once_and_keeps_the_hand_written_parts(
         text = wikitext.page_text(archive, page.digest) if page.digest else wikipages.tools_page_text(archive)
         assert revisions[page.title][1] == text.rstrip("\n")  # type: ignore[index]
     main = revisions[main_title][1]  # type: ignore[index]
-    before, generated = main.split("<!-- clinics:begin archive", 1)
+    before, generated = main.split("<!-- clinics:begin upcoming", 1)  # added before the archive's markers
     assert before == HAND_WRITTEN.split("<!--")[0]
+    assert generated.index("== Upcoming calls ==") < generated.index("<!-- clinics:begin archive")
     assert main.endswith("<!-- clinics:end archive -->\n\n== Hand-written section ==\nKeep me, {{and this template}}.")
     assert "a stale table" not in main and "[[Wikimedia Clinics/006/en|English]]" in generated
 

@@ -107,7 +107,8 @@ def test_the_spanish_page_of_call_006(example: Archive) -> None:
     headings = re.findall(r"^(==+) (.*) \1$", text, re.MULTILINE)
     assert [h for level, h in headings if level == "=="] == [
         "Tema 1: Introducción", "Tema 2: Impacto de la pandemia en los afiliados",
-        "Tema 3: Apoyo que se necesita de la Fundación", "Herramientas y recursos mencionados"]
+        "Tema 3: Apoyo que se necesita de la Fundación", "Herramientas y recursos mencionados",
+        "Próximas llamadas"]
     assert "== Tema 1: Introducción ==\n=== Principios básicos ===\nLas Clínicas son" in text
     assert "* Claudia, de [[Wikimedia México]]:\n** Planteó" in text
     assert "\n* [https://meet.jit.si/ Jitsi Meet] – A free and open-source" in text
@@ -135,7 +136,8 @@ def test_every_page_links_only_what_its_digest_links(example: Archive) -> None:
             allowed |= {entry.page, local, f":{local}"}
         assert targets <= allowed, digest.id
         urls = {str(link.url) for link in code.filter_external_links()}
-        assert urls <= {e.url for e in entries if not e.page} | {
+        meetings = {call.link for call in example.upcoming(digest.meta.date)}
+        assert urls <= {e.url for e in entries if not e.page} | meetings | {
             a.get("href") for t in digest.topics for b in t.elements for a in b.iter("a")}, digest.id
 
 
@@ -149,7 +151,7 @@ def test_pages_json_and_files(example: Archive) -> None:
 
 
 def test_the_archive_table(example: Archive) -> None:
-    text = wikipages.main_sections_text(example)
+    text = wikipages.main_sections_text(example).split(wikipages.end_marker("upcoming") + "\n\n", 1)[1]
     assert text.startswith(wikipages.begin_marker("archive") + "\n== Archive of digests of past calls ==\n"
                            '{| class="wikitable"\n! # !! Date !! Topics !! Language\n|-\n')
     assert text.endswith("|}\n<!-- clinics:end archive -->\n")
@@ -160,6 +162,23 @@ def test_the_archive_table(example: Archive) -> None:
     numbers = re.findall(r"^\| \[\[Wikimedia Clinics/\d+\|(\d+)\]\]$", text, re.MULTILINE)
     assert numbers == sorted(numbers) == ["001", "002", "003", "004", "005", "006", "007", "008", "009"]
     assert "| Universal Code of Conduct\n" in text  # the introduction is not a topic
+
+
+def test_the_upcoming_calls_table(example: Archive) -> None:
+    text = wikipages.main_sections_text(example)
+    assert text.startswith(wikipages.begin_marker("upcoming") + "\n== Upcoming calls ==\n{| class=\"wikitable\"\n"
+                           "! # !! Weekday !! Date !! Time (UTC) !! Meeting link !! Scheduled topic\n"
+                           "|-\n| 010\n| Tuesday\n| September 15th 2020\n| 13:00\n"
+                           "| [https://meet.google.com/wmc-clin-010 join the call]\n"
+                           "| Abstract Wikipedia (Denny Vrandečić)\n|-\n| 011\n")
+    assert "|-\n| 012\n| Tuesday\n| October 27th 2020\n| 15:00\n" in text
+    assert text.index(wikipages.end_marker("upcoming")) < text.index(wikipages.begin_marker("archive"))
+
+
+def test_a_call_without_later_schedule_says_so(example: Archive) -> None:
+    example.calls = []
+    section = wikipages.upcoming_section(example)
+    assert section.text == "== Upcoming calls ==\nNo further calls are scheduled yet."
 
 
 def test_a_draft_has_no_page_and_no_row(example: Archive) -> None:
