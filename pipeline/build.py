@@ -122,7 +122,7 @@ class _Context:
 
     archive: Archive
     parser: Parser
-    templates: Path
+    intros: Intros
     staging: Path
     out: Path
     stages: list[Stage]
@@ -144,9 +144,9 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
         return Result(archive.diagnostics, strict=strict)
     chosen = [stage for stage in stages() if not only or stage.name in set(only)]
     code = folder_fingerprint(Path(__file__).parent, pattern="*.py")
-    intros = folder_fingerprint(templates, pattern="intro.*.md")
+    intro_files = folder_fingerprint(templates, pattern="intro.*.md")
     labels = sorted((label, entry.id, entry.url) for label, entry in archive.catalog.index.items())
-    parse_salt = fingerprint(code, site_path.read_bytes(), labels, intros)
+    parse_salt = fingerprint(code, site_path.read_bytes(), labels, intro_files)
     render_salt = fingerprint(folder_fingerprint(templates), [stage.name for stage in chosen])
     cache = BuildCache(out, code)
     pending, summaries = _scan(archive, folder, cache, parse_salt)
@@ -158,8 +158,12 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     if can_render:
         jobs_list += _stale_renders(archive, cache, chosen, render_salt, out, {d for _, d, _ in pending})
     staging = out / f".staging-{os.getpid()}"
+    parser = Parser(archive.catalog)
+    intros = Intros(parser, templates, archive.diagnostics)
+    for language in sorted({d.language for d in archive.digests if d.meta.intro}):
+        intros.get(language)  # parsed once, here, and shared by every worker
     global _context
-    _context = _Context(archive, Parser(archive.catalog), templates, staging, out, chosen, render_salt)
+    _context = _Context(archive, parser, intros, staging, out, chosen, render_salt)
     try:
         done = _run_jobs(jobs_list, jobs)
         return _finish(archive, cache, done, chosen, out, staging, only, strict)
@@ -263,10 +267,7 @@ def _work(job: _Job) -> _Done:
     assert context is not None
     timing.reset()
     archive = context.archive
-    problems: list[Diagnostic] = []
-    intros = Intros(context.parser, context.templates, problems)
-    digest, found = read_digest(job.path, job.display, archive.site, context.parser, intros)
-    found += problems
+    digest, found = read_digest(job.path, job.display, archive.site, context.parser, context.intros)
     rendered: dict[str, tuple[str, tuple[str, ...]]] = dict(job.previous)
     if digest is not None and job.render and not has_errors(found):
         for stage in context.stages:
@@ -279,7 +280,7 @@ def _work(job: _Job) -> _Done:
             outputs = []
             for output in stage.per_digest(archive, digest):  # type: ignore[misc]
                 with timing.stage("write"):
-                    write_atomic(context.staging / output.path, output.data)
+                    _stage_file(context.staging / output.path, output.data)
                 outputs.append(output.path)
             rendered[stage.name] = (key, tuple(outputs))
         from .email_mime import take_diagnostics
@@ -336,13 +337,31 @@ def _finish(archive: Archive, cache: BuildCache, done: list[_Done], chosen: list
     return result
 
 
+def _stage_file(path: Path, data: bytes) -> None:
+    """Write a file of the staging folder: private to this build, so a plain write will do."""
+    try:
+        handle = open(path, "wb")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "wb")
+    with handle:
+        handle.write(data)
+
+
 def _commit(staged: Path, target: Path, result: Result) -> None:
+    """Move a staged file into place (an atomic rename), unless the target already holds its bytes."""
     with timing.stage("write"):
-        if _same(target, staged.read_bytes()):
-            staged.unlink()
+        try:
+            same = target.stat().st_size == staged.stat().st_size and target.read_bytes() == staged.read_bytes()
+        except OSError:
+            same = False
+        if same:
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged, target)
+        try:
+            os.replace(staged, target)
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, target)
     result.written += 1
 
 

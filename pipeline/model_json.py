@@ -21,7 +21,12 @@ def render(archive: Archive, digest: Digest) -> Iterator[Output]:
 
 
 def dumps(value: object) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    """Return `value` as JSON, one line per topic: readable, and made by the C encoder (no indent)."""
+    if isinstance(value, dict) and "topics" in value:
+        head = json.dumps({k: v for k, v in value.items() if k != "topics"}, ensure_ascii=False, sort_keys=True)
+        topics = ",\n".join(json.dumps(t, ensure_ascii=False, sort_keys=True) for t in value["topics"])
+        return f'{head[:-1]}, "topics": [\n{topics}\n]}}\n'.encode("utf-8")
+    return (json.dumps(value, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
 
 
 def to_json(digest: Digest) -> dict[str, Any]:

@@ -36,8 +36,8 @@ def new_digest(folder: Path, number_text: str, language: str | None, date: dt.da
     The date, time and language come from the schedule when the call is listed there,
     else the date is `today`; an explicit `date` or `language` wins.
     """
-    if not number_text.isdigit() or not 1 <= int(number_text) <= 999:
-        raise NewDigestError(f"'{number_text}' is not a call number from 001 to 999")
+    if not number_text.isdigit() or not 1 <= int(number_text) <= 999_999:
+        raise NewDigestError(f"'{number_text}' is not a call number (001, 012, 1000 …)")
     number = int(number_text)
     site, problems = load_site(folder / "site.yaml")
     if site is None:
