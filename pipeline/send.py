@@ -31,12 +31,14 @@ from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from .archive import Archive
-from .email_mime import Bodies
 from .model import Diagnostic, Status
 from .site import ListFormat, MailingList
+
+if TYPE_CHECKING:
+    from .email_mime import Bodies
 
 SENT_LOG = "sent-log.jsonl"
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
