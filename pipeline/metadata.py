@@ -24,10 +24,13 @@ def read_meta(source: Source, site: Site) -> tuple[Meta | None, list[Diagnostic]
     data, problems = load_yaml(source.front_matter, source.path, source.front_line)
     if data is None:
         return None, problems
-    if not isinstance(data.value, dict):
-        shown = "nothing" if data.value is None else type_name(data.value)
+    if data.value is None:
         return None, problems + [error(
-            "wrong-type", f"the front matter must be a mapping of keys, not {shown}",
+            "missing-key", "the front matter is empty; it needs at least 'number' and 'date'",
+            Location(source.path, source.front_line, 1), "write 'number: …' and 'date: …', one key per line")]
+    if not isinstance(data.value, dict):
+        return None, problems + [error(
+            "wrong-type", f"the front matter must be a mapping of keys, not {type_name(data.value)}",
             Location(source.path, source.front_line, 1), "write 'number: …' and 'date: …', one key per line")]
     reader = _MetaReader(data, source, site)
     meta = reader.read()
@@ -67,6 +70,8 @@ class _MetaReader:
         value = self.value.get("number")
         if value is None:
             return None
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)  # "009", or 09, which YAML reads as text: the number is still plain
         if type(value) is not int or value < 1:
             self.fail("wrong-type", "number", f"'number' must be a whole number of 1 or more, not {value!r}",
                       "write the call's number, e.g. 'number: 6'")
@@ -120,7 +125,7 @@ class _MetaReader:
         if value not in self.site.languages:
             import difflib
 
-            close = difflib.get_close_matches(value, list(self.site.languages), n=1)
+            close = difflib.get_close_matches(value.strip().lower(), list(self.site.languages), n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             hint += f"languages in {self.site.path}: {', '.join(self.site.languages)}"
             self.fail("unknown-language", key if key in self.value else (),
@@ -197,7 +202,8 @@ class _MetaReader:
         topic, presenter = value.get("topic"), value.get("presenter", "")
         for key, text in (("topic", topic), ("presenter", presenter)):
             if text is not None and not isinstance(text, str):
-                self.fail("wrong-type", ("scheduled", key), f"scheduled '{key}' must be text, not {text!r}")
+                self.fail("wrong-type", ("scheduled", key), f"scheduled '{key}' must be text, not {text!r}",
+                          f"write the {key} as words, in quotes if it holds a colon or starts with a symbol")
                 return None
         return Scheduled(" ".join(topic.split()), " ".join((presenter or "").split())) if topic else None
 
@@ -205,7 +211,8 @@ class _MetaReader:
         value = self.value.get(key, default)
         if isinstance(value, bool):
             return value
-        self.fail("wrong-type", key, f"'{key}' must be true or false, not {value!r}")
+        self.fail("wrong-type", key, f"'{key}' must be true or false, not {value!r}",
+                  f"write '{key}: true' or '{key}: false', without quotes")
         return default
 
     def status(self) -> Status:

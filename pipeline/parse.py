@@ -17,17 +17,27 @@ import markdown.treeprocessors
 from markdown.extensions import Extension
 from markdown.inlinepatterns import (
     AUTOMAIL_RE,
+    BACKTICK_RE,
+    IMAGE_LINK_RE,
+    IMAGE_REFERENCE_RE,
+    LINK_RE,
+    ImageInlineProcessor,
+    ImageReferenceInlineProcessor,
     InlineProcessor,
     ReferenceInlineProcessor,
+    ShortImageReferenceInlineProcessor,
     ShortReferenceInlineProcessor,
 )
 
 from .catalog import Catalog
+from .guard import MAX_DEPTH, LinearBackticks, LinearLinks, Problem, depth, limit_nesting, limit_paragraphs
+from .load import shown
 from .model import Diagnostic, Location, Topic, error
 
 CATALOG_ATTR = "data-catalog"  # set on <a> elements resolved from the catalog; never rendered
 _SPACE = re.compile(r"\s+")
 _BARE_URL = r"(?<![\w/:@])(https?://[^\s<>\[\]()\"']*[^\s<>\[\]()\"'.,;:!?*_~])"
+MAX_TOPICS = 100  # a call covers a handful of topics; more is a paste gone wrong
 
 
 @dataclass
@@ -36,9 +46,22 @@ class ParseState:
 
     catalog: Catalog
     unresolved: list[tuple[str, str]] = field(default_factory=list)  # (label, raw source)
+    problems: list[Problem] = field(default_factory=list)  # found before the tree exists: offsets, not places
 
 
-class _CatalogReference(ReferenceInlineProcessor):
+class _ImageLink(LinearLinks, ImageInlineProcessor):
+    pass
+
+
+class _ImageReference(LinearLinks, ImageReferenceInlineProcessor):
+    pass
+
+
+class _ShortImageReference(LinearLinks, ShortImageReferenceInlineProcessor):
+    pass
+
+
+class _CatalogReference(LinearLinks, ReferenceInlineProcessor):
     """[text][label] and [label][]: the digest's own definitions first, then the catalog."""
 
     required = True  # an unresolved full reference is an error; "[text]" alone may be prose
@@ -109,8 +132,13 @@ class ClinicsExtension(Extension):
         for name in ("html", "entity"):
             md.inlinePatterns.deregister(name)
         md.inlinePatterns.register(_CatalogReference(markdown.inlinepatterns.REFERENCE_RE, md), "reference", 170)
+        md.inlinePatterns.register(LinearBackticks(BACKTICK_RE, md), "backtick", 190)
+        md.inlinePatterns.register(LinearLinks(LINK_RE, md), "link", 160)
+        md.inlinePatterns.register(_ImageLink(IMAGE_LINK_RE, md), "image_link", 150)
+        md.inlinePatterns.register(_ImageReference(IMAGE_REFERENCE_RE, md), "image_reference", 140)
         md.inlinePatterns.register(
             _ShortCatalogReference(markdown.inlinepatterns.REFERENCE_RE, md), "short_reference", 130)
+        md.inlinePatterns.register(_ShortImageReference(IMAGE_REFERENCE_RE, md), "short_image_ref", 125)
         md.inlinePatterns.register(_Automail(AUTOMAIL_RE, md), "automail", 110)
         md.inlinePatterns.register(_BareUrl(_BARE_URL, md), "bare_url", 105)
         md.treeprocessors.register(_CodeText(md), "code_text", -10)
@@ -129,15 +157,24 @@ class Parser:
         md.reset()
         state = ParseState(self.catalog)
         md.clinics_state = state  # type: ignore[attr-defined]
-        lines = text.split("\n")
-        for preprocessor in md.preprocessors:
-            lines = preprocessor.run(lines)
-        root = md.parser.parseDocument(lines).getroot()
-        for treeprocessor in md.treeprocessors:
-            replaced = treeprocessor.run(root)
-            if replaced is not None:
-                root = replaced
+        lines = limit_nesting(text.split("\n"), state.problems)
+        try:
+            for preprocessor in md.preprocessors:
+                lines = preprocessor.run(lines)
+            root = md.parser.parseDocument(lines).getroot()
+            limit_paragraphs(root, text, state.problems)
+            for treeprocessor in md.treeprocessors:
+                replaced = treeprocessor.run(root)
+                if replaced is not None:
+                    root = replaced
+        except RecursionError:  # limit_nesting makes this unlikely; a message beats a traceback
+            state.problems.append(("too-deep", "the notes nest too deeply to be read", 0,
+                                   "use at most a few levels of lists, quotes, links and emphasis"))
+            root = etree.Element("div", {UNREADABLE: "1"})
         return root, state
+
+
+UNREADABLE = "data-unreadable"  # set on the root when Python-Markdown could not read the text
 
 
 class Locator:
@@ -161,17 +198,35 @@ class Locator:
         return self.text.find(needle, start) if needle else -1
 
     def place_blocks(self, root: etree.Element) -> None:
-        """Remember where each top-level block starts, searching in document order."""
+        """Remember where each top-level block starts, searching in document order.
+
+        A block is found by its first text, and the search for the next one starts after
+        its last text, so that words repeated from one block to the next land on the right line.
+        """
         cursor = 0
         for child in root:
             needle = first_text(child)
-            found = self.find(needle, cursor) if needle else -1
-            if found >= 0:
-                line_start = self.text.rfind("\n", 0, found) + 1
-                self.block_offsets[id(child)] = line_start
-                cursor = found + len(needle)
+            found = self.find(needle, cursor) if needle else self._find_mark(child, cursor)
+            if found < 0:
+                found = self._next_line(cursor)
             else:
-                self.block_offsets[id(child)] = cursor
+                cursor = found + len(needle)
+            self.block_offsets[id(child)] = self.text.rfind("\n", 0, found) + 1
+            last = last_text(child)
+            after = self.find(last, found) if last else -1
+            cursor = max(cursor, after + len(last) if after >= 0 else found + 1)
+
+    def _find_mark(self, el: etree.Element, start: int) -> int:
+        """Return where a block without text (an empty heading, a rule) starts, or -1."""
+        pattern = _NO_TEXT.get(el.tag)
+        found = pattern.search(self.text, start) if pattern else None
+        return found.start() if found else -1
+
+    def _next_line(self, start: int) -> int:
+        """Return the start of the first non-blank line after the one holding `start`."""
+        end_of_line = self.text.find("\n", start)
+        found = _NON_BLANK.search(self.text, end_of_line + 1) if end_of_line >= 0 else None
+        return found.start() if found else start
 
     def block(self, el: etree.Element) -> Location:
         return self.location(self.block_offsets.get(id(el), 0))
@@ -183,6 +238,13 @@ class Locator:
         return self.location(found if found >= 0 else start)
 
 
+_NO_TEXT = {
+    **{f"h{n}": re.compile(rf"(?m)^ {{0,3}}#{{{n}}}(?!#)") for n in range(1, 7)},
+    "hr": re.compile(r"(?m)^ {0,3}([-*_])(?: *\1){2,} *$"),
+}
+_NON_BLANK = re.compile(r"(?m)^[ \t]*\S")
+
+
 def first_text(el: etree.Element) -> str:
     """Return the first line of the first text in `el`, as it is likely written in the source."""
     for text in el.itertext():
@@ -190,6 +252,12 @@ def first_text(el: etree.Element) -> str:
         if stripped:
             return stripped.split("\n")[0][:40]
     return ""
+
+
+def last_text(el: etree.Element) -> str:
+    """Return the end of the last line of the last text in `el`, as it is likely written in the source."""
+    texts = [text for text in el.itertext() if text.strip()]
+    return texts[-1].strip().split("\n")[-1][-40:] if texts else ""
 
 
 def plain_text(el: etree.Element) -> str:
@@ -202,6 +270,8 @@ def split_topics(root: etree.Element, locator: Locator, is_intro: bool = False) 
     """Return the level-2 sections of `root` as topics, and structural problems."""
     problems: list[Diagnostic] = []
     topics: list[Topic] = []
+    if root.get(UNREADABLE):
+        return topics, problems  # check_body reports why
     heading: etree.Element | None = None
     body: list[etree.Element] = []
     level = 1
@@ -214,9 +284,14 @@ def split_topics(root: etree.Element, locator: Locator, is_intro: bool = False) 
         if not title:
             problems.append(error("empty-heading", "a topic heading has no title", location,
                                   "write the topic's title after '## '"))
-        if not body:
-            problems.append(error("empty-topic", f"topic '{title}' has no notes", location,
+        elif not body:
+            problems.append(error("empty-topic", f"topic '{shown(title)}' has no notes", location,
                                   "write what was asked and answered under the heading, or remove it"))
+        if len(topics) == MAX_TOPICS:
+            problems.append(error(
+                "too-many-topics", f"the digest has more than {MAX_TOPICS} topics (this is topic "
+                f"{len(topics) + 1}); a call covers a handful", location,
+                "merge related topics, and check that no line starts with '## ' by mistake"))
         topics.append(Topic(title, heading, tuple(body), location, is_intro))
 
     for child in root:
@@ -246,7 +321,7 @@ def split_topics(root: etree.Element, locator: Locator, is_intro: bool = False) 
         body.append(child)
     close()
     if not topics and not problems:
-        problems.append(error("no-topic", "the digest has no topic heading", Location(locator.path, 0),
+        problems.append(error("no-topic", "the digest has no topic heading", locator.location(0),
                               "give each topic a level-2 heading: '## Title'"))
     return topics, problems
 
@@ -264,20 +339,58 @@ def parse_partial(parser: Parser, path: Path, display: str) -> tuple[list[Topic]
 
 def check_body(root: etree.Element, state: ParseState, locator: Locator, catalog: Catalog) -> list[Diagnostic]:
     """Return the problems of the element tree that only the tree shows: links, images, references."""
-    problems = []
+    problems = [error(code, message, locator.location(offset), hint)
+                for code, message, offset, hint in state.problems]
     for block in root:
+        deepest = depth(block)
+        if deepest > MAX_DEPTH:
+            problems.append(error(
+                "too-deep", f"this block nests {deepest} elements inside each other (lists, quotes, links, "
+                f"emphasis); at most {MAX_DEPTH} are allowed", locator.block(block),
+                "look for a run of '*', '_' or '[' that opens more than it closes"))
+        cursor = locator.block_offsets.get(id(block), 0)
         for el in block.iter():
             if el.tag == "a":
-                problems += _check_link(el, block, locator)
+                found, cursor = _find_link(el, locator, cursor)
+                problems += _check_link(el, locator.location(found))
             elif el.tag == "img":
+                found = locator.find("![", cursor)
+                cursor = found + 2 if found >= 0 else cursor
                 problems.append(error(
-                    "image", "images are not supported in digests", locator.inside(block, "!["),
+                    "image", "images are not supported in digests", locator.location(max(found, 0)),
                     "link to the image instead: [description](https://…)"))
+    cursor = 0
     for label, raw in state.unresolved:
-        location = locator.location(max(locator.find(raw), 0))
-        problems.append(error("unknown-ref", f"no catalog entry or link definition for '{label}'", location,
-                              catalog.suggest(label)))
+        found = locator.find(raw, cursor)
+        found = found if found >= 0 else max(locator.find(raw), 0)
+        cursor = found + 1
+        problems.append(error("unknown-ref", f"no catalog entry or link definition for '{shown(label)}'",
+                              locator.location(found), catalog.suggest(label)))
     return problems
+
+
+_LINK_WINDOW = 4096
+
+
+def _find_link(el: etree.Element, locator: Locator, cursor: int) -> tuple[int, int]:
+    """Return where the target of link `el` is written at or after `cursor`, and where to search next.
+
+    "](target" is preferred to the bare target, which may also stand in the link's text.
+    """
+    href = el.get("href", "")[:40]
+    if not href:
+        found = locator.find("[", cursor)
+        return (found, found + 1) if found >= 0 else (cursor, cursor)
+    for end in (cursor + _LINK_WINDOW, len(locator.text)):  # near first: a search to the end for every link is slow
+        for prefix in ("](", "(", "<", ""):
+            found = locator.text.find(prefix + href, cursor, end)
+            if found >= 0:
+                return found + len(prefix), found + len(prefix) + len(href)
+    found = locator.find(href)  # a reference defined above its use
+    if found >= 0:
+        return found, cursor
+    found = locator.find("[" + (el.text or "")[:40], cursor)  # the target is not as written: point at the text
+    return (found, found + 1) if found >= 0 else (cursor, cursor)
 
 
 _ALLOWED_SCHEMES = ("http", "https", "mailto")
@@ -285,6 +398,8 @@ _ALLOWED_SCHEMES = ("http", "https", "mailto")
 
 def link_problem(href: str) -> str | None:
     """Return why `href` may not be linked, or None when it is an http(s) or mailto address."""
+    if not href.strip():
+        return "empty"
     scheme, sep, rest = href.partition(":")
     if not sep or scheme.lower() not in _ALLOWED_SCHEMES or scheme != scheme.strip():
         return "scheme"
@@ -295,18 +410,20 @@ def link_problem(href: str) -> str | None:
     return None
 
 
-def _check_link(el: etree.Element, block: etree.Element, locator: Locator) -> list[Diagnostic]:
+def _check_link(el: etree.Element, location: Location) -> list[Diagnostic]:
     href = el.get("href", "")
     problem = link_problem(href)
     if problem is None:
         return []
-    shown = href if len(href) <= 60 else href[:57] + "…"
-    location = locator.inside(block, href[:40]) if href else locator.inside(block, "[")
+    written = shown(href)
+    if problem == "empty":
+        return [error("bad-link", f"the link '{shown(plain_text(el))}' has no address", location,
+                      "write the address between the parentheses: [text](https://…)")]
     if problem == "mailto":
-        return [error("bad-link", f"mailto link '{shown}' has no address", location,
+        return [error("bad-link", f"mailto link '{written}' has no address", location,
                       "write mailto:name@example.org")]
     if problem == "host":
-        return [error("bad-link", f"link '{shown}' is not a complete web address", location,
+        return [error("bad-link", f"link '{written}' is not a complete web address", location,
                       "write the full address, e.g. https://meta.wikimedia.org/wiki/…")]
-    return [error("link-scheme", f"link '{shown}' is not an http, https or mailto address", location,
+    return [error("link-scheme", f"link '{written}' is not an http, https or mailto address", location,
                   "only http://, https:// and mailto: links are allowed; write the full address")]

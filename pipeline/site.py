@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import enum
 import re
 import string
@@ -9,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import Diagnostic, Location, error
-from .yamldata import YamlData, check_keys, expect, load_yaml
+from .load import decode
+from .model import Diagnostic, Location, error, has_errors
+from .yamldata import YamlData, check_keys, expect, load_yaml, type_name
 
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?\Z")
@@ -94,6 +96,27 @@ class Site:
         return self.languages[code]
 
 
+# Every localised string the outputs use, with the fields it may hold. A renderer that calls
+# language.t("key") needs its key here: then a site.yaml without it, or with a field the code
+# does not fill ("{numero}"), is refused by `check` instead of failing halfway through a build.
+STRINGS: dict[str, tuple[str, ...]] = {
+    "announce_calendar": (), "announce_join": ("link",),
+    "announce_opening": ("date", "duration", "number", "time", "weekday"),
+    "announce_subject": ("date", "number", "time", "weekday"), "announce_welcome": (), "announce_zones": (),
+    "zone_time": ("date", "offset", "time", "weekday", "zone"),
+    "archive_columns": (), "archive_heading": (), "archive_link": (),
+    "attendance": ("staff", "volunteers"), "attendance_staff": ("staff",), "attendance_volunteers": ("volunteers",),
+    "call_language": ("language",), "cited_in": (), "event_title": ("number",), "footer": (), "greeting": (),
+    "kind_contact": (), "kind_group": (), "kind_page": (), "kind_program": (), "kind_tool": (),
+    "links_heading": (), "meeting_link": (), "on_meta": ("page",), "opening": ("call_language", "date", "number"),
+    "other_versions": ("versions",), "scheduled": ("presenter", "topic"), "scheduled_topic": ("topic",),
+    "signature": (), "subject": ("number", "topics"), "title": ("number",), "tools_heading": (),
+    "tools_page_intro": (), "topic": ("n", "title"), "upcoming_call": ("date", "number", "time", "weekday"),
+    "upcoming_call_untimed": ("date", "number", "weekday"), "upcoming_columns": (), "upcoming_heading": (),
+    "upcoming_none": (),
+    "upcoming_segment": ("presenter", "topic"), "upcoming_segment_topic": ("topic",),
+}
+
 _TOP = ("title", "sender", "timezones", "wiki", "smtp", "lists", "interwiki", "languages")
 _WIKI = ("base_url", "api_url", "page_prefix", "local_prefix", "category", "user", "password_env")
 _SMTP = ("host", "port", "starttls", "user", "password_env")
@@ -106,20 +129,26 @@ def load_site(path: Path, display: str | None = None) -> tuple[Site | None, list
     """Return the validated settings in `path`, or None and the problems found."""
     shown = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None, [error("no-site", "the settings file is missing", Location(shown),
                             "create site.yaml beside the digests (see README.md)")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [error("unreadable", f"cannot read the settings file: {exc}", Location(shown))]
-    data, problems = load_yaml(text, shown)
-    if data is None or problems:
+    except OSError as exc:
+        return None, [error("unreadable", f"cannot read the settings file: {exc.strerror}", Location(shown))]
+    text, problems = decode(raw, shown, "the settings file")
+    if text is None:
+        return None, problems
+    data, found = load_yaml(text, shown)
+    problems += found
+    if data is None or has_errors(problems):
         return None, problems
     if not isinstance(data.value, dict):
-        return None, [error("wrong-type", "site.yaml must be a mapping of settings", data.at(()))]
+        return None, problems + [error(
+            "wrong-type", f"site.yaml must be a mapping of settings, not {type_name(data.value)}", data.at(()),
+            "start from the project's digests/site.yaml: 'title:', 'sender:', 'wiki:' …")]
     reader = _SiteReader(data)
     site = reader.read(shown)
-    return (None if reader.problems else site), reader.problems
+    return (None if has_errors(reader.problems) else site), problems + reader.problems
 
 
 class _SiteReader:
@@ -243,8 +272,9 @@ class _SiteReader:
                                            self.data.at(path + ("format",)),
                                            "plain: text only; multipart: text first, HTML second"))
             codes = item.get("languages") if isinstance(item.get("languages"), list) else []
+            declared = self._get(("languages",))
             for j, code in enumerate(codes):
-                if code not in languages:
+                if code not in (declared if isinstance(declared, dict) else languages):
                     self.problems.append(error("unknown-language", f"list language '{code}' is not in 'languages'",
                                                self.data.at(path + ("languages", j)),
                                                "known: " + ", ".join(languages)))
@@ -280,12 +310,23 @@ class _SiteReader:
         for key, size in (("months", 12), ("weekdays", 7)):
             names = item.get(key)
             if not isinstance(names, list) or len(names) != size:
-                self.problems.append(error("wrong-type", f"'{key}' of '{code}' must list {size} names",
-                                           self.data.at(path + (key,))))
+                found = f"{len(names)}" if isinstance(names, list) else "no list"
+                self.problems.append(error("wrong-type", f"'{key}' of '{code}' must list {size} names, not {found}",
+                                           self.data.at(path + (key,)),
+                                           "list the names in order, from January" if key == "months"
+                                           else "list the names in order, from Monday"))
         strings = item.get("strings") if isinstance(item.get("strings"), dict) else {}
-        for key in sorted(wanted - set(strings)):
+        unused = [str(key) for key in strings if key not in STRINGS]
+        for key in sorted((wanted | set(STRINGS)) - set(strings)):
+            close = difflib.get_close_matches(key, unused, n=1)
             self.problems.append(error("missing-string", f"language '{code}' has no string '{key}'",
-                                       self.data.at(path + ("strings",)), "add it, translated"))
+                                       self.data.at(path + ("strings",)),
+                                       f"rename '{close[0]}' to '{key}'" if close else "add it, translated"))
+        for key, value in strings.items():
+            if not isinstance(value, str):
+                self.typed(path + ("strings", key), str, "text")
+            elif key in STRINGS:
+                self.check_fields(path + ("strings", key), value, set(STRINGS[key]))
         self.check_fields(path + ("date",), self.text(path + ("date",)),
                           {"day", "day_ordinal", "month", "year", "weekday"})
         if not isinstance(months, list) or not isinstance(weekdays, list) or len(months) != 12 or len(weekdays) != 7:
@@ -303,8 +344,10 @@ class _SiteReader:
             self.problems.append(error("bad-pattern", f"'{_name(path)}': {exc}", self.data.at(path),
                                        "write literal braces as {{ and }}"))
         for name in sorted(names - allowed):
+            fields = ", ".join("{" + field + "}" for field in sorted(allowed))
             self.problems.append(error("bad-pattern", f"'{_name(path)}' uses unknown field '{{{name}}}'",
-                                       self.data.at(path), "fields: " + ", ".join(sorted(allowed))))
+                                       self.data.at(path), f"the fields it may use: {fields}" if allowed else
+                                       "it takes no fields; write a literal brace as {{ or }}"))
 
 
 def _name(path: tuple[object, ...]) -> str:

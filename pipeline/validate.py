@@ -38,14 +38,21 @@ def check_digest(digest: Digest, catalog: Catalog, locator: Locator) -> list[Dia
 
 
 def _prose(el: etree.Element) -> Iterator[str]:
-    """Yield the text of `el` that is neither a link nor code."""
-    if el.tag not in ("a", "code") and el.text:
-        yield el.text
-    for child in el:
-        if child.tag not in ("a", "code"):
-            yield from _prose(child)
-        if child.tail:
-            yield child.tail
+    """Yield the text of `el` that is neither a link nor code, in document order, without recursion."""
+    stack: list[etree.Element | str] = [el]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+            continue
+        if item.tag in ("a", "code"):
+            continue
+        if item.text:
+            yield item.text
+        for child in reversed(item):
+            if child.tail:
+                stack.append(child.tail)
+            stack.append(child)
 
 
 def check_archive(digests: list[Digest], site: Site, catalog: Catalog,

@@ -6,6 +6,7 @@ tags and duplicate keys are refused with a Diagnostic at their line.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,10 @@ _SCALAR_TAGS = {
 }
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_STANDARD = "tag:yaml.org,2002:"
+_OCTAL = re.compile(r"[-+]?0[0-7_]+\Z")  # YAML 1.1 reads 010 as 8; a note-taker means ten
+_QUOTED = re.compile(r'\s*(?:-\s+)?(?:[\w.-]+:\s+)?"')  # a line whose value starts with a double quote
+MAX_DEPTH = 20  # settings and catalog nest four levels; deeper is a mistake, or an attack on the stack
 
 Path = tuple[object, ...]
 
@@ -61,18 +66,15 @@ def load_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlData | Non
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_error(exc, text, path, first_line)]
-    except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML error is marked
+    except yaml.reader.ReaderError as exc:
+        return None, [_reader_error(exc, text, path, first_line)]
+    except yaml.YAMLError as exc:  # pragma: no cover - every other PyYAML error is marked
         return None, [error("yaml-syntax", f"YAML could not be read: {exc}", origin)]
     data = YamlData(None, origin=origin)
     if node is None:
         return data, []
-    converter = _Converter(path, first_line, data)
+    converter = _Converter(text, path, first_line, data)
     data.value = converter.convert(node, ())
-    if converter.aliased:
-        converter.diagnostics.extend(error(
-            "yaml-alias", "YAML anchors and aliases are not allowed", location,
-            "write the value out in full instead of referring to an anchor (&name / *name)")
-            for location in _alias_locations(text, path, first_line))
     return data, converter.diagnostics
 
 
@@ -88,33 +90,70 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str, first_line: i
         problem = f"{problem} ({exc.context})"
     hint = "check the indentation, quotes and colons on this line and the one before it"
     lines = text.split("\n")
+    unclosed = _unclosed_quote(lines[: mark.line] if mark else lines)
+    if unclosed:
+        hint = f"the quote opened on line {unclosed + first_line - 1} is not closed on that line: close it, or remove it"
     if mark and mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
         hint = "YAML does not allow tabs for indentation: indent with spaces"
+    elif "nesting depth" in problem:
+        hint = "look for a run of '[' or '{' that is never closed"
     return error("yaml-syntax", f"YAML syntax error: {problem}", location, hint)
 
 
+def _unclosed_quote(lines: list[str]) -> int:
+    """Return the 1-based number of the first line whose value opens a double quote it does not close, or 0."""
+    for number, line in enumerate(lines, 1):
+        if _QUOTED.match(line) and (line.count('"') - line.count('\\"')) % 2:
+            return number
+    return 0
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, path: str, first_line: int) -> Diagnostic:
+    """Return the error for a character YAML refuses to read, at its line and column."""
+    from .load import character_name
+
+    offset = exc.position if isinstance(exc.position, int) and exc.position <= len(text) else 0
+    line = text.count("\n", 0, offset)
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    char = text[offset] if offset < len(text) else ""
+    shown = character_name(char) if char else f"#x{exc.character:04x}"
+    return error("yaml-syntax", f"YAML syntax error: the character {shown} is not allowed in YAML",
+                 Location(path, first_line + line, column),
+                 "delete the character: it is invisible, and usually comes with pasted text")
+
+
 def _alias_locations(text: str, path: str, first_line: int) -> list[Location]:
-    """Return where each alias (*name) or anchor use stands, for the error."""
+    """Return where each alias (*name) stands, in document order."""
     return [_location(event.start_mark, path, first_line)
             for event in yaml.parse(text, Loader=_Loader) if isinstance(event, yaml.AliasEvent)]
 
 
 class _Converter:
-    def __init__(self, path: str, first_line: int, data: YamlData) -> None:
+    def __init__(self, text: str, path: str, first_line: int, data: YamlData) -> None:
+        self.text = text
         self.path = path
         self.first_line = first_line
         self.data = data
         self.diagnostics: list[Diagnostic] = []
         self.seen: set[int] = set()
-        self.aliased = False
+        self.aliases: list[Location] | None = None  # where each alias stands, read when the first is met
+        self.alias_count = 0
+        self.alias_lines: set[int] = set()
+        self.too_deep = False
 
     def loc(self, node: yaml.Node) -> Location:
         return _location(node.start_mark, self.path, self.first_line)
 
     def convert(self, node: yaml.Node, path: Path) -> Any:
-        self.data.locations[path] = self.loc(node)
         if id(node) in self.seen:
-            self.aliased = True  # reported with the alias's own position by load_yaml
+            return self.alias(node, path)
+        self.data.locations[path] = self.loc(node)
+        if len(path) > MAX_DEPTH:
+            if not self.too_deep:
+                self.too_deep = True
+                self.diagnostics.append(error(
+                    "yaml-depth", f"the YAML is nested more than {MAX_DEPTH} levels deep", self.loc(node),
+                    "the settings use a few levels of indentation: check for a stray '[', '{' or indent"))
             return None
         self.seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
@@ -123,12 +162,35 @@ class _Converter:
             if node.tag != _SEQ:
                 return self.bad_tag(node)
             return [self.convert(item, path + (i,)) for i, item in enumerate(node.value)]
+        return self.scalar(node)
+
+    def alias(self, node: yaml.Node, path: Path) -> Any:
+        """Report an alias at its own place, once a line; a scalar's value is kept, a list's or mapping's is not.
+
+        The composed graph shares the anchored node; converting it again is how an alias bomb
+        explodes. The n-th shared node met in document order is the n-th alias event.
+        """
+        if self.aliases is None:
+            self.aliases = _alias_locations(self.text, self.path, self.first_line)
+        location = self.aliases[self.alias_count] if self.alias_count < len(self.aliases) else self.loc(node)
+        self.alias_count += 1
+        self.data.locations[path] = location
+        if location.line not in self.alias_lines:
+            self.alias_lines.add(location.line)
+            self.diagnostics.append(error(
+                "yaml-alias", "YAML anchors and aliases are not allowed", location,
+                "write the value out in full instead of referring to an anchor (&name / *name)"))
+        return self.scalar(node) if isinstance(node, yaml.ScalarNode) else None
+
+    def scalar(self, node: yaml.Node) -> Any:
         if node.tag not in _SCALAR_TAGS:
             return self.bad_tag(node)
         if node.tag == "tag:yaml.org,2002:timestamp" or (node.tag == "tag:yaml.org,2002:int" and ":" in node.value):
             # Dates are checked by whoever reads them, with exact messages; 17:30 is a time, not
             # YAML 1.1's base-60 integer 1050.
             return node.value
+        if node.tag == "tag:yaml.org,2002:int" and _OCTAL.match(node.value):
+            return int(node.value.replace("_", ""))
         constructor = yaml.SafeLoader.yaml_constructors[node.tag]
         try:
             return constructor(_ScalarLoader, node)
@@ -162,8 +224,9 @@ class _Converter:
         return result
 
     def bad_tag(self, node: yaml.Node) -> None:
+        written = "!!" + node.tag[len(_STANDARD):] if node.tag.startswith(_STANDARD) else node.tag
         self.diagnostics.append(error(
-            "yaml-tag", f"YAML tag '{node.tag}' is not allowed", self.loc(node),
+            "yaml-tag", f"YAML tag '{written}' is not allowed", self.loc(node),
             "remove the '!' tag: only plain values, lists and mappings are read"))
         return None
 
@@ -226,5 +289,8 @@ def expect(data: YamlData, path: Path, kind: type | tuple[type, ...], expected: 
     if ok:
         return None
     name = ".".join(str(step) for step in path)
+    if value is None:
+        return error("wrong-type", f"'{name}' is empty; it must be {expected}", data.at(path),
+                     hint or "write the value after the colon, on the same line")
     return error("wrong-type", f"'{name}' must be {expected}, not {type_name(value)} ({value!r})",
                  data.at(path), hint)

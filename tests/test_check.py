@@ -67,7 +67,7 @@ CASES = {
         "digests/001.es.md:4:11: error[language-mismatch]: language 'en' does not match the file name (001.es.md)\n"
         "  hint: write 'language: es' or rename the file"]),
     "no-topic": ("001.md", "---\nnumber: 1\ndate: 2020-06-15\nintro: false\n---\n", [
-        "digests/001.md: error[no-topic]: the digest has no topic heading\n"
+        "digests/001.md:6:1: error[no-topic]: the digest has no topic heading\n"
         "  hint: give each topic a level-2 heading: '## Title'"]),
     "empty-topic": ("001.md", "---\nnumber: 1\ndate: 2020-06-15\n---\n## First\n\n## Second\n\nx\n", [
         "digests/001.md:5:1: error[empty-topic]: topic 'First' has no notes\n"
