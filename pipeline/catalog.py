@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from .load import decode
 from .model import CatalogEntry, Diagnostic, Digest, Location, error
 from .site import Site
 from .yamldata import YamlData, check_keys, load_yaml
@@ -85,12 +86,16 @@ def load_catalog(path: Path, site: Site, display: str | None = None) -> tuple[Ca
     """Return the catalog in `path` and every problem in it."""
     shown = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return Catalog(path=shown), []
-    except (OSError, UnicodeDecodeError) as exc:
-        return Catalog(path=shown), [error("unreadable", f"cannot read the catalog: {exc}", Location(shown))]
-    data, problems = load_yaml(text, shown)
+    except OSError as exc:
+        return Catalog(path=shown), [error("unreadable", f"cannot read the catalog: {exc.strerror}", Location(shown))]
+    text, problems = decode(raw, shown, "the catalog")
+    if text is None:
+        return Catalog(path=shown), problems
+    data, found = load_yaml(text, shown)
+    problems += found
     if data is None:
         return Catalog(path=shown), problems
     if data.value is None:

@@ -63,8 +63,10 @@ class _MetaReader:
         status = self.status()
         if number is None or date is None or language is None or call_language is None:
             return None
+        keys = tuple((str(path[0]), where.line, where.column)
+                     for path, where in self.data.key_locations.items() if len(path) == 1)
         return Meta(number, date, language, call_language, time, duration, attendance, scheduled,
-                    intro, status)
+                    intro, status, keys)
 
     def number(self) -> int | None:
         value = self.value.get("number")

@@ -109,6 +109,14 @@ class Meta:
     scheduled: Scheduled | None = None
     intro: bool = True
     status: Status = Status.FINAL
+    keys: tuple[tuple[str, int, int], ...] = ()  # (key, line, column) of each key, for diagnostics
+
+    def key_location(self, key: str, path: str) -> Location:
+        """Return where `key` is written in the file at `path`; its front matter's first line if absent."""
+        for name, line, column in self.keys:
+            if name == key:
+                return Location(path, line, column)
+        return Location(path, 1, 1)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ from .model import Diagnostic, Location, Topic, error
 
 CATALOG_ATTR = "data-catalog"  # set on <a> elements resolved from the catalog; never rendered
 _SPACE = re.compile(r"\s+")
-_BARE_URL = r"(?<![\w/:@])(https?://[^\s<>\[\]()\"']*[^\s<>\[\]()\"'.,;:!?*_~])"
+# Stops before STX/ETX: Python-Markdown's placeholders (a backslash escape, a stashed node) are not address.
+_BARE_URL = r"(?<![\w/:@])(https?://[^\s<>\[\]()\"'\x02\x03]*[^\s<>\[\]()\"'.,;:!?*_~\x02\x03])"
 MAX_TOPICS = 100  # a call covers a handful of topics; more is a paste gone wrong
 
 
@@ -84,7 +85,9 @@ class _CatalogReference(LinearLinks, ReferenceInlineProcessor):
             el.set(CATALOG_ATTR, entry.id)
             return el, m.start(0), end
         if self.required:
-            state.unresolved.append((label, data[m.start(0):end]))
+            written = self.RE_LINK.match(data, pos=index)
+            shown = written.group(1) if written and written.group(1) else text
+            state.unresolved.append((self.NEWLINE_CLEANUP_RE.sub(" ", shown), data[m.start(0):end]))
         return None, m.start(0), end
 
 
@@ -115,13 +118,33 @@ class _BareUrl(InlineProcessor):
 
 
 class _CodeText(markdown.treeprocessors.Treeprocessor):
-    """Give code elements their text as written: Python-Markdown stores it HTML-escaped."""
+    """Give code elements their text as written: Python-Markdown stores it HTML-escaped.
+
+    Also unwraps a link inside a link (an address pasted into a link's label), which no
+    output can show: the inner one becomes its text.
+    """
 
     def run(self, root: etree.Element) -> None:
         for el in root.iter("code"):
             if el.text:
                 el.text = markdown.util.AtomicString(
                     el.text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+        for outer in root.iter("a"):
+            for parent in outer.iter():
+                for child in [c for c in parent if c.tag == "a"]:
+                    _unwrap(parent, child)
+
+
+def _unwrap(parent: etree.Element, child: etree.Element) -> None:
+    """Replace `child` in `parent` by its text (and its tail)."""
+    text = "".join(child.itertext()) + (child.tail or "")
+    index = list(parent).index(child)
+    if index:
+        before = parent[index - 1]
+        before.tail = (before.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+    parent.remove(child)
 
 
 class ClinicsExtension(Extension):

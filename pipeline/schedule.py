@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .load import decode
 from .model import Diagnostic, Digest, Location, Scheduled, error, warning
 from .site import Site
 from .yamldata import YamlData, check_keys, load_yaml, type_name
@@ -47,12 +48,16 @@ def load_schedule(path: Path, site: Site, display: str | None = None) -> tuple[l
     """Return the calls in schedule.yaml (none when it is missing) and every problem in it."""
     shown = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return [], []
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [error("unreadable", f"cannot read the schedule: {exc}", Location(shown))]
-    data, problems = load_yaml(text, shown)
+    except OSError as exc:
+        return [], [error("unreadable", f"cannot read the schedule: {exc.strerror}", Location(shown))]
+    text, problems = decode(raw, shown, "the schedule")
+    if text is None:
+        return [], problems
+    data, found = load_yaml(text, shown)
+    problems += found
     if data is None or data.value is None:
         return [], problems
     if not isinstance(data.value, list):

@@ -74,13 +74,13 @@ def check_calls(digests: list[Digest], today: dt.date | None = None) -> list[Dia
         if after - before > 1:
             missing = ", ".join(f"{n:03d}" for n in range(before + 1, after))
             first = by_number[after][0]
-            problems.append(warning("number-gap", f"no digest for call {missing}", Location(first.path, 2),
+            problems.append(warning("number-gap", f"no digest for call {missing}", first.meta.key_location("number", first.path),
                                     "write the missing digests, or check this file's number"))
     if today is not None:
         for digest in digests:
             if digest.meta.status is Status.FINAL and digest.meta.date > today:
                 problems.append(warning("future-date", f"final digest dated {digest.meta.date}, after today "
-                                        f"({today})", Location(digest.path, 3),
+                                        f"({today})", digest.meta.key_location("date", digest.path),
                                         "check the date, or set 'status: draft' until the call has happened"))
     return problems
 
@@ -101,7 +101,8 @@ def _check_versions(versions: list[Digest]) -> list[Diagnostic]:
         if other is not None:
             problems.append(error(
                 "duplicate-version", f"call {digest.number_text} in '{digest.language}' is also in {other.path}",
-                Location(digest.path, 1), "keep one file per call and language (NNN.LANG.md for each language)"))
+                digest.meta.key_location("language", digest.path),
+                "keep one file per call and language (NNN.LANG.md for each language)"))
         seen[digest.language] = digest
     first = versions[0]
     for digest in versions[1:]:
@@ -110,7 +111,7 @@ def _check_versions(versions: list[Digest]) -> list[Diagnostic]:
             if mine != theirs:
                 problems.append(error(
                     "version-mismatch", f"{name} differs between versions of call {digest.number_text}: "
-                    f"{_show(mine)} here, {_show(theirs)} in {first.path}", Location(digest.path, 1),
+                    f"{_show(mine)} here, {_show(theirs)} in {first.path}", digest.meta.key_location(name, digest.path),
                     f"versions of one call must agree on {name}; correct the one that is wrong"))
     return problems
 

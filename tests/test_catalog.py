@@ -74,7 +74,7 @@ def test_bracketed_prose_is_not_a_reference(scratch: Path) -> None:
 
 def test_unresolved_reference_suggests_the_nearest_id(scratch: Path) -> None:
     assert archive_with(scratch, "## T\n\nA line.\nThen try [Quary][] here.\n") == [
-        "digests/001.md:9:10: error[unknown-ref]: no catalog entry or link definition for 'quary'\n"
+        "digests/001.md:9:10: error[unknown-ref]: no catalog entry or link definition for 'Quary'\n"
         "  hint: did you mean 'quarry'?"]
 
 

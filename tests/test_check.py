@@ -111,7 +111,7 @@ def test_two_files_for_one_number_and_language(scratch: Path) -> None:
     write(scratch, "006.md", digest_text(6))
     write(scratch, "006.en.md", digest_text(6, "language: en\n"))
     assert check(scratch) == [
-        "digests/006.md:1: error[duplicate-version]: call 006 in 'en' is also in digests/006.en.md\n"
+        "digests/006.md:1:1: error[duplicate-version]: call 006 in 'en' is also in digests/006.en.md\n"
         "  hint: keep one file per call and language (NNN.LANG.md for each language)"]
 
 
@@ -121,13 +121,13 @@ def test_versions_disagree_on_date_time_attendance(scratch: Path) -> None:
     write(scratch, "006.es.md", "---\nnumber: 6\ndate: 2020-06-16\nlanguage: es\ntime: '17:00'\n"
                                 "attendance:\n  staff: 7\n  volunteers: 9\n---\n## T\n\nx\n")
     assert check(scratch) == [
-        "digests/006.es.md:1: error[version-mismatch]: date differs between versions of call 006: "
+        "digests/006.es.md:3:1: error[version-mismatch]: date differs between versions of call 006: "
         "2020-06-16 here, 2020-06-15 in digests/006.en.md\n"
         "  hint: versions of one call must agree on date; correct the one that is wrong",
-        "digests/006.es.md:1: error[version-mismatch]: time differs between versions of call 006: "
+        "digests/006.es.md:5:1: error[version-mismatch]: time differs between versions of call 006: "
         "17:00 here, 18:00 in digests/006.en.md\n"
         "  hint: versions of one call must agree on time; correct the one that is wrong",
-        "digests/006.es.md:1: error[version-mismatch]: attendance differs between versions of call 006: "
+        "digests/006.es.md:6:1: error[version-mismatch]: attendance differs between versions of call 006: "
         "7 staff, 9 volunteers here, 7 staff, 10 volunteers in digests/006.en.md\n"
         "  hint: versions of one call must agree on attendance; correct the one that is wrong",
     ]
@@ -153,7 +153,7 @@ def test_warnings(scratch: Path, code: str) -> None:
 def test_future_final_digest_warns(scratch: Path) -> None:
     write(scratch, "001.md", digest_text(1))
     assert check(scratch, today="2020-06-01") == [
-        "digests/001.md:3: warning[future-date]: final digest dated 2020-06-15, after today (2020-06-01)\n"
+        "digests/001.md:3:1: warning[future-date]: final digest dated 2020-06-15, after today (2020-06-01)\n"
         "  hint: check the date, or set 'status: draft' until the call has happened"]
     write(scratch, "001.md", digest_text(1, "status: draft\n"))
     assert check(scratch, today="2020-06-01") == []
@@ -163,7 +163,7 @@ def test_gap_in_numbering_warns(scratch: Path) -> None:
     write(scratch, "001.md", digest_text(1))
     write(scratch, "004.md", digest_text(4))
     assert check(scratch) == [
-        "digests/004.md:2: warning[number-gap]: no digest for call 002, 003\n"
+        "digests/004.md:2:1: warning[number-gap]: no digest for call 002, 003\n"
         "  hint: write the missing digests, or check this file's number"]
 
 
