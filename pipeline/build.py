@@ -34,7 +34,7 @@ class Output:
     data: bytes
 
 
-DigestRenderer = Callable[[Archive, Digest], Iterable[Output]]
+DigestRenderer = Callable[[Archive, Digest], Iterable[Output | Diagnostic]]  # a Diagnostic: found rendering
 ArchiveRenderer = Callable[[Archive], Iterable[Output]]
 
 
@@ -58,25 +58,14 @@ class OutputClash(Exception):
 
 def stages() -> list[Stage]:
     """Return every stage, in the order outputs are produced."""
-    from . import ical, model_json
+    from . import announce, email_mime, ical, model_json, wikipages, wikitext
 
-    found = [Stage("model", per_digest=model_json.render, finals_only=False),
-             Stage("calendar", per_archive=ical.render)]
-    import importlib
-
-    try:  # TEMPORARY-WIRING: until the email and wiki stages land
-        email_mime = importlib.import_module("pipeline.email_mime")
-        announce = importlib.import_module("pipeline.announce")
-        found.append(Stage("emails", per_digest=email_mime.render, per_archive=announce.render))
-    except ModuleNotFoundError:
-        pass
-    try:
-        wikitext = importlib.import_module("pipeline.wikitext")
-        wikipages = importlib.import_module("pipeline.wikipages")
-        found.append(Stage("wiki", per_digest=wikitext.render, per_archive=wikipages.render))
-    except ModuleNotFoundError:
-        pass
-    return found
+    return [
+        Stage("model", per_digest=model_json.render, finals_only=False),
+        Stage("calendar", per_archive=ical.render),
+        Stage("emails", per_digest=email_mime.render, per_archive=announce.render),
+        Stage("wiki", per_digest=wikitext.render, per_archive=wikipages.render),
+    ]
 
 
 @dataclass
@@ -279,13 +268,13 @@ def _work(job: _Job) -> _Done:
                 continue
             outputs = []
             for output in stage.per_digest(archive, digest):  # type: ignore[misc]
+                if isinstance(output, Diagnostic):  # what only rendering shows, e.g. an email Gmail would clip
+                    found.append(output)
+                    continue
                 with timing.stage("write"):
                     _stage_file(context.staging / output.path, output.data)
                 outputs.append(output.path)
             rendered[stage.name] = (key, tuple(outputs))
-        from .email_mime import take_diagnostics
-
-        found += take_diagnostics()  # what only rendering shows, e.g. an HTML email Gmail would clip
     summary = digest.summary() if digest is not None else None
     return _Done(job.display, job.parse_key, summary, found, rendered, timing.spent())
 

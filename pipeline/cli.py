@@ -67,13 +67,10 @@ def _arguments() -> argparse.ArgumentParser:
     catalog = sub.add_parser("catalog", parents=[common], help="list the catalog and the digests citing each entry")
     catalog.set_defaults(run=run_catalog)
 
-    import importlib
+    from . import publish, send
 
-    for name in ("send", "publish"):
-        try:  # TEMPORARY-WIRING: until both modules land
-            importlib.import_module(f"pipeline.{name}").add_parser(sub, common)
-        except ModuleNotFoundError:
-            pass
+    send.add_parser(sub, common)
+    publish.add_parser(sub, common)
     return parser
 
 

@@ -240,28 +240,15 @@ def size_warning(digest: Digest, html: str) -> Diagnostic | None:
                    Location(digest.path), "shorten the notes, or split the call into two digests")
 
 
-_diagnostics: list[Diagnostic] = []
-
-
-def take_diagnostics() -> list[Diagnostic]:
-    """Return the warnings the emails stage found since the last call, and forget them.
-
-    The CLI reports them after writing (`build`): they concern the rendered bodies, which
-    validation never sees.
-    """
-    found = list(_diagnostics)
-    _diagnostics.clear()
-    return found
-
-
-def render(archive: Archive, digest: Digest) -> Iterator[Output]:
-    """Yield the two bodies of `digest` and its message for each list that takes its language."""
+def render(archive: Archive, digest: Digest) -> Iterator[Output | Diagnostic]:
+    """Yield the two bodies of `digest`, its message for each list that takes its language, and a
+    warning when the HTML is long enough for Gmail to clip."""
     from .build import Output
 
     made = bodies(archive, digest)
     problem = size_warning(digest, made.html)
     if problem is not None:
-        _diagnostics.append(problem)
+        yield problem
     yield Output(f"email/{digest.id}.html", made.html.encode("utf-8"))
     yield Output(f"email/{digest.id}.txt", made.text.encode("utf-8"))
     for mailing_list in lists_for(archive.site, digest):
