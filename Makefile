@@ -30,11 +30,13 @@ test: $(READY)
 clean:
 	rm -rf $(OUT)
 
+# make new N=012 (L=es for digests/012.es.md)
 new: $(READY)
-	$(PY) -m pipeline new $(N) $(if $(L),--lang $(L))
+	$(if $(N),,$(error usage: make new N=012 [L=es]))
+	$(PY) -m pipeline new $(N) --digests $(DIGESTS) $(if $(L),--lang $(L))
 
 emails: $(READY)
-	$(PY) -m pipeline build --only emails --out $(OUT)
+	$(PY) -m pipeline build --only emails --digests $(DIGESTS) --out $(OUT)
 
 # make send ID=006.en LIST=wikimedia-l        shows what would be sent (a dry run)
 # make send ID=006.en LIST=wikimedia-l YES=1  sends it (RESEND=1 to send a version twice)
@@ -43,13 +45,18 @@ send: $(READY)
 	$(PY) -m pipeline send $(ID) --list $(LIST) --digests $(DIGESTS) $(if $(YES),--yes) $(if $(RESEND),--resend)
 
 wiki: $(READY)
-	$(PY) -m pipeline build --only wiki --out $(OUT)
+	$(PY) -m pipeline build --only wiki --digests $(DIGESTS) --out $(OUT)
 
 # make publish        shows what would change on Meta-Wiki (a dry run: a diff per page)
 # make publish YES=1  publishes it; the bot password is read from CLINICS_WIKI_PASSWORD
 publish: $(READY)
 	$(PY) -m pipeline publish --digests $(DIGESTS) $(if $(YES),--yes)
 
+# make bench (N=1000 calls; N=200 for a quick run; BENCH_LARGE=1 adds the 10,000 row)
 bench: $(READY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
-	$(PY) -m bench.run
+	BENCH_N=$(or $(N),1000) $(PY) -m bench.run
+
+# Rewrite the golden files of tests/cases/ from what the pipeline makes now; review the diff.
+golden: $(READY)
+	CLINICS_GOLDEN=rewrite $(PY) -m pytest -q tests/test_golden.py
