@@ -6,28 +6,35 @@ bot password from the environment variable wiki.password_env) and edit: each fin
 digest version's page, the tools page, and only the generated sections of the main page.
 A page whose text is already the same is not edited.
 
-Publishing is planned, then applied: `plan` decides from each page's current revision
-what to do with it; `apply` edits, each edit based on the revision that was read
-(wikiapi.Api.edit sends baserevid, basetimestamp and starttimestamp), so that a page
-changed meanwhile comes back as an edit conflict and is reported, never overwritten.
+Publishing is planned (publishplan.py), then applied. A page holding someone else's work
+since our last publish is refused, with their edits and a diff, unless --overwrite names
+it. `apply` edits, each edit based on the revision that was read (wikiapi.Api.edit sends
+baserevid), so that a page changed meanwhile comes back as an edit conflict and is
+reported, never overwritten; the publish log (publishlog.py) is rewritten after every
+edit, so an interrupted publish can be run again and does the rest exactly once. A
+refused or failed page makes the exit status 1, in a dry run as with --yes, once every
+other page is done.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import difflib
-import enum
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import wikipages, wikitext
-from .wikiapi import Api, ApiError, Revision, WikiError, check_api_url, user_agent
+from .publishlog import PUBLISH_LOG, Entry, PublishLog, PublishLogError, locked, text_hash
+from .publishplan import Action, Change, Contest, diff, explain, overwrite_note, plan, wanted_pages
+from .wikiapi import Api, ApiError, WikiError, check_api_url, user_agent
 
 if TYPE_CHECKING:
-    from .archive import Archive
     from .site import Site
+
+SHOWN_EDITS = 10  # edits listed under a refused page; the rest are counted
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -35,47 +42,14 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     parser = sub.add_parser(
         "publish", parents=[common], help="publish the digests to Meta-Wiki (a dry run unless --yes)",
         description="Create or update each digest's page, the tools page and the main page's generated "
-                    "sections. Without --yes, only show the changes as a diff.")
+                    "sections. Without --yes, only show the changes as a diff. A page someone else edited "
+                    "since the last publish is refused, unless --overwrite names it.")
     parser.add_argument("--yes", action="store_true", help="really edit the wiki")
+    parser.add_argument("--overwrite", action="append", default=[], metavar="TITLE",
+                        help="publish TITLE even over the edits of others (repeatable)")
     parser.add_argument("--api-url", default=None, help="the wiki's api.php (default: wiki.api_url in site.yaml)")
     parser.add_argument("--user", default=None, help="the bot user, Name@app (default: wiki.user in site.yaml)")
     parser.set_defaults(run=run_publish)
-
-
-class Action(enum.Enum):
-    CREATE = "create"
-    EDIT = "edit"
-    UNCHANGED = "unchanged"
-    REFUSED = "refused"
-
-
-@dataclass(frozen=True)
-class Wanted:
-    """What one page should say after publishing."""
-
-    title: str
-    summary: str
-    text: str = ""  # the whole page; for the main page, see `sections`
-    sections: tuple[wikipages.GeneratedSection, ...] = ()  # the main page: only these change
-
-    def text_for(self, current: Revision) -> str:
-        """Return the complete text to save over `current`; raises MarkerError for broken markers."""
-        if self.sections:
-            return wikipages.splice(current.text if current.exists else "", self.sections)
-        return self.text
-
-
-@dataclass(frozen=True)
-class Change:
-    """What publishing does to one page, decided from its current revision."""
-
-    title: str
-    action: Action
-    summary: str
-    text: str
-    current: Revision
-    problem: str = ""
-    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,66 +60,82 @@ class Outcome:
     revid: int = 0
     timestamp: str = ""
     error: str = ""
+    merged: int = 0  # a revision saved after ours was read, which MediaWiki merged into ours
 
 
-# ------------------------------------------------------------------ what to publish
+# ------------------------------------------------------------------ editing
 
-def wanted_pages(archive: Archive) -> list[Wanted]:
-    """Return every page publish writes: the digests, the tools page, then the main page's sections."""
-    found = []
-    for page in wikipages.pages_of(archive):
-        if page.digest is not None:
-            summary = f"Digest of Wikimedia Clinic #{page.digest.number_text} ({page.digest.language})"
-            found.append(Wanted(page.title, summary, wikitext.page_text(archive, page.digest)))
+def apply(api: Api, changes: Iterable[Change], log: PublishLog | None = None,
+          report: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
+    """Make every CREATE and EDIT change, logging each edit made; return what happened to each change."""
+    outcomes = []
+    for change in changes:
+        if change.action in (Action.CREATE, Action.EDIT):
+            outcome = _edit(api, change)
         else:
-            found.append(Wanted(page.title, "List of the tools and resources mentioned in the Wikimedia Clinics",
-                                wikipages.tools_page_text(archive)))
-    sections = tuple(wikipages.main_sections(archive))
-    names = ", ".join(section.name for section in sections)
-    found.append(Wanted(archive.site.wiki.page_prefix, f"Update the generated sections ({names}) from the digests",
-                        sections=sections))
-    return found
+            outcome = Outcome(change, change.current.revid, change.current.timestamp)
+        if log is not None and not outcome.error and change.action is not Action.REFUSED:
+            _record(log, outcome)
+        report(outcome)
+        outcomes.append(outcome)
+    return outcomes
 
 
-def plan(wanted: Sequence[Wanted], current: dict[str, Revision]) -> list[Change]:
-    """Return what publishing does to each page, given the pages' current revisions."""
-    changes = []
-    for page in wanted:
-        revision = current.get(page.title) or Revision(page.title, exists=False)
-        try:
-            text = page.text_for(revision)
-        except wikipages.MarkerError as exc:
-            changes.append(Change(page.title, Action.REFUSED, page.summary, "", revision, str(exc), exc.hint))
-            continue
-        if not revision.exists:
-            action = Action.CREATE
-        elif _same_text(revision.text, text):
-            action = Action.UNCHANGED
-        else:
-            action = Action.EDIT
-        changes.append(Change(page.title, action, page.summary, text, revision))
-    return changes
+def _edit(api: Api, change: Change) -> Outcome:
+    try:
+        saved = api.edit(change.title, change.text, change.summary, change.current)
+    except ApiError as exc:
+        return Outcome(change, error=_refusal(api, change, exc))
+    if saved.unchanged:  # the wiki found nothing to change (its own normalisation of the text)
+        change = dataclasses.replace(change, action=Action.UNCHANGED)
+    merged = saved.replaced if change.current.exists and saved.replaced != change.current.revid else 0
+    return Outcome(change, saved.revid, saved.timestamp, merged=merged)
 
 
-def _same_text(saved: str, text: str) -> bool:
-    """Return True when saving `text` would change nothing: MediaWiki drops trailing whitespace."""
-    return saved.rstrip() == text.rstrip()
+def _refusal(api: Api, change: Change, error: ApiError) -> str:
+    """Return why the wiki refused an edit; for a conflict, whose revision came in between."""
+    if error.code not in ("editconflict", "articleexists"):
+        return error.explain()
+    try:
+        now = api.revisions([change.title]).get(change.title)
+    except (ApiError, WikiError):
+        return error.explain()
+    if now is None or not now.exists:
+        return error.explain()
+    comment = f' ("{now.comment}")' if now.comment else ""
+    read = f"read revision {change.current.revid}" if change.current.exists else "found no page"
+    return (f"edit conflict: revision {now.revid} by {now.user}{comment} was saved after publish {read}; "
+            "nothing was overwritten; run publish again to see their change")
 
 
-def diff(change: Change) -> str:
-    """Return the unified diff of `change`, from the wiki's text to the text to publish."""
-    before = change.current.text.splitlines(keepends=True) if change.current.exists else []
-    after = change.text.rstrip("\n").splitlines(keepends=True)
-    lines = list(difflib.unified_diff(before, after, f"{change.title} (on the wiki)",
-                                      f"{change.title} (to publish)"))
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+def _record(log: PublishLog, outcome: Outcome) -> None:
+    """Log the revision that now holds our text; an unchanged page is logged only if the log lacked it."""
+    change = outcome.change
+    ours = text_hash(change.text)
+    if change.action is Action.UNCHANGED:
+        entry = log.get(change.title)
+        if entry is not None and (entry.sections == change.sections if change.sections else entry.sha256 == ours):
+            return
+        current = change.current
+        log.record(change.title, Entry(current.revid, current.timestamp, ours, current.revid, change.sections))
+        return
+    base = change.current.revid if change.current.exists else 0
+    log.record(change.title, Entry(outcome.revid, outcome.timestamp, ours, base, change.sections))
 
 
 # ------------------------------------------------------------------ the command
 
+class UsageError(Exception):
+    """The command line names something that does not exist."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 def run_publish(args: argparse.Namespace) -> int:
     """Show (or, with --yes, make) the edits that bring the wiki up to date."""
-    from .cli import EXIT_ERRORS, EXIT_OK, load
+    from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, load
 
     archive, status = load(args)
     if archive is None or status != EXIT_OK:
@@ -156,23 +146,57 @@ def run_publish(args: argparse.Namespace) -> int:
     url = args.api_url or wiki.api_url
     try:
         check_api_url(url)
+        wanted = wanted_pages(archive)
+        overwrite = overwrite_titles(args.overwrite, [page.title for page in wanted])
         password = _password(archive.site) if args.yes else ""
         api = Api(url, user_agent(archive.site))
-        wanted = wanted_pages(archive)
-        changes = plan(wanted, api.revisions([page.title for page in wanted]))
-        if not args.yes:
-            return _dry_run(changes)
-        api.login(args.user or wiki.user, password)
-        outcomes = apply(api, changes, _report)
-    except (WikiError, ApiError) as exc:
-        print(f"clinics: error: {exc}", file=sys.stderr)
-        if getattr(exc, "hint", ""):
-            print(f"  hint: {exc.hint}", file=sys.stderr)  # type: ignore[union-attr]
+        with locked(archive.folder) if args.yes else contextlib.nullcontext():
+            log = PublishLog.load(archive.folder / PUBLISH_LOG, url)
+            current = api.revisions([page.title for page in wanted])
+            changes = [explain(api, change) for change in plan(wanted, current, log.entries, overwrite)]
+            _note_needless(changes, overwrite)
+            if not args.yes:
+                return _dry_run(changes)
+            api.login(args.user or wiki.user, password)
+            outcomes = apply(api, changes, log, _report)
+    except UsageError as exc:
+        _error(exc)
+        return EXIT_USAGE
+    except (WikiError, ApiError, PublishLogError) as exc:
+        _error(exc)
         return EXIT_ERRORS
-    counts = _counts(o.change.action for o in outcomes if not o.error)
+    done = [o.change.action for o in outcomes if not o.error]
     failed = sum(1 for o in outcomes if o.error)
-    print(f"published: {counts}, {failed} failed", file=sys.stderr)
-    return EXIT_ERRORS if failed else EXIT_OK
+    print(f"published: {_counts(done)}, {failed} failed", file=sys.stderr)
+    return EXIT_ERRORS if failed or Action.REFUSED in done else EXIT_OK
+
+
+def _error(exc: Exception) -> None:
+    print(f"clinics: error: {exc}", file=sys.stderr)
+    if getattr(exc, "hint", ""):
+        print(f"  hint: {exc.hint}", file=sys.stderr)  # type: ignore[attr-defined]
+
+
+def overwrite_titles(given: Sequence[str], titles: Sequence[str]) -> frozenset[str]:
+    """Return the titles --overwrite names, as publish spells them; raise UsageError for an unknown one."""
+    found = set()
+    for title in given:
+        spelled = " ".join(title.replace("_", " ").split())
+        spelled = spelled[:1].upper() + spelled[1:]
+        if spelled not in titles:
+            close = difflib.get_close_matches(spelled, titles, n=1)
+            raise UsageError(f"--overwrite '{title}': publish writes no page of that title",
+                             f"did you mean '{close[0]}'?" if close else
+                             f"it writes {titles[0]!r} … {titles[-1]!r}: see the dry run")
+        found.add(spelled)
+    return frozenset(found)
+
+
+def _note_needless(changes: Sequence[Change], overwrite: Collection[str]) -> None:
+    for change in changes:
+        if change.title in overwrite and not change.overwrite and change.action is not Action.REFUSED:
+            print(f"note: --overwrite '{change.title}' is not needed: the page holds no one else's edits",
+                  file=sys.stderr)
 
 
 def _password(site: Site) -> str:
@@ -186,41 +210,57 @@ def _password(site: Site) -> str:
     return password
 
 
-def apply(api: Api, changes: Iterable[Change], report: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
-    """Make every CREATE and EDIT change; return what happened to each change."""
-    outcomes = []
-    for change in changes:
-        if change.action in (Action.CREATE, Action.EDIT):
-            outcome = _edit(api, change)
-        elif change.action is Action.REFUSED:
-            outcome = Outcome(change, error=f"{change.problem}\n  hint: {change.hint}")
-        else:
-            outcome = Outcome(change, change.current.revid, change.current.timestamp)
-        report(outcome)
-        outcomes.append(outcome)
-    return outcomes
-
-
-def _edit(api: Api, change: Change) -> Outcome:
-    try:
-        saved = api.edit(change.title, change.text, change.summary, change.current)
-    except ApiError as exc:
-        return Outcome(change, error=exc.explain())
-    if saved.unchanged:  # the wiki found nothing to change (its own normalisation of the text)
-        change = Change(change.title, Action.UNCHANGED, change.summary, change.text, change.current)
-    return Outcome(change, saved.revid, saved.timestamp)
-
-
-_DONE = {Action.CREATE: "created", Action.EDIT: "edited", Action.UNCHANGED: "unchanged"}
-_TO_DO = {Action.CREATE: "to create", Action.EDIT: "to edit", Action.UNCHANGED: "unchanged"}
+_DONE = {Action.CREATE: "created", Action.EDIT: "edited", Action.UNCHANGED: "unchanged", Action.REFUSED: "refused"}
+_TO_DO = {Action.CREATE: "to create", Action.EDIT: "to edit", Action.UNCHANGED: "unchanged",
+          Action.REFUSED: "refused"}
 
 
 def _report(outcome: Outcome) -> None:
-    title = outcome.change.title
+    change = outcome.change
     if outcome.error:
-        print(f"failed    {title}: {outcome.error}", file=sys.stderr)
+        print(f"failed    {change.title}: {outcome.error}", file=sys.stderr)
+    elif change.action is Action.REFUSED:
+        _report_refused(change)
     else:
-        print(f"{_DONE[outcome.change.action]:<9} {title} (revision {outcome.revid})", file=sys.stderr)
+        notes = [f"revision {outcome.revid}"]
+        if change.overwrite and change.contest:
+            notes.append(overwrite_note(change.contest))
+        if outcome.merged:
+            notes.append(f"MediaWiki merged it with revision {outcome.merged}, saved after publish read revision "
+                         f"{change.current.revid}: check the page")
+        print(f"{_DONE[change.action]:<9} {change.title} ({'; '.join(notes)})", file=sys.stderr)
+
+
+def _report_refused(change: Change) -> None:
+    """Print why `change` is refused, the edits of others, the hint; and the diff of their text to ours."""
+    contest = change.contest
+    assert contest is not None
+    print(f"refused   {change.title}: {contest.problem}", file=sys.stderr)
+    for line in _edit_lines(contest):
+        print(f"  {line}", file=sys.stderr)
+    print(f"  hint: {contest.hint}", file=sys.stderr)
+    if change.current.exists and change.text:
+        _show(diff(change))
+
+
+def _edit_lines(contest: Contest) -> list[str]:
+    lines = []
+    for event in contest.edits[:SHOWN_EDITS]:
+        what = "deleted" if event.kind == "delete" else f"revision {event.revid}"
+        comment = f': "{event.comment}"' if event.comment else " (no summary)"
+        lines.append(f"{what} by {event.user or '(unknown)'} at {event.timestamp}{comment}")
+    hidden = len(contest.edits) - SHOWN_EDITS
+    if hidden > 0:
+        lines.append(f"… and {hidden} older edit{'' if hidden == 1 else 's'}{' and more' if contest.more else ''}")
+    elif contest.more:
+        lines.append("… and older edits")
+    return lines
+
+
+def _show(text: str) -> None:
+    """Write a diff to standard output, flushed so that it stays next to its page's lines on standard error."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def _dry_run(changes: Sequence[Change]) -> int:
@@ -228,18 +268,17 @@ def _dry_run(changes: Sequence[Change]) -> int:
 
     for change in changes:
         if change.action is Action.REFUSED:
-            print(f"refused   {change.title}: {change.problem}\n  hint: {change.hint}", file=sys.stderr)
+            _report_refused(change)
             continue
-        print(f"{'would ' + change.action.value if change.action is not Action.UNCHANGED else 'unchanged':<16}"
-              f"{change.title}", file=sys.stderr)
+        note = f" ({overwrite_note(change.contest)})" if change.overwrite and change.contest else ""
+        label = "unchanged" if change.action is Action.UNCHANGED else f"would {change.action.value}"
+        print(f"{label:<16}{change.title}{note}", file=sys.stderr)
         if change.action is not Action.UNCHANGED:
-            sys.stdout.write(diff(change))
-    refused = sum(1 for c in changes if c.action is Action.REFUSED)
-    print(f"dry run: {_counts((c.action for c in changes if c.action is not Action.REFUSED), _TO_DO)}, "
-          f"{refused} refused; nothing was changed (run with --yes to publish)", file=sys.stderr)
-    return EXIT_ERRORS if refused else EXIT_OK
+            _show(diff(change))
+    print(f"dry run: {_counts([c.action for c in changes], _TO_DO)}; nothing was changed "
+          "(run with --yes to publish)", file=sys.stderr)
+    return EXIT_ERRORS if any(c.action is Action.REFUSED for c in changes) else EXIT_OK
 
 
-def _counts(actions: Iterable[Action], words: dict[Action, str] = _DONE) -> str:
-    found = list(actions)
-    return ", ".join(f"{sum(1 for a in found if a is action)} {word}" for action, word in words.items())
+def _counts(actions: Sequence[Action], words: dict[Action, str] = _DONE) -> str:
+    return ", ".join(f"{sum(1 for a in actions if a is action)} {word}" for action, word in words.items())

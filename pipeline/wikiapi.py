@@ -2,9 +2,12 @@
 
 It follows Wikimedia's API etiquette: one request at a time, a descriptive User-Agent,
 maxlag on every request, and a wait of Retry-After seconds when the wiki says it is lagged
-or busy. Every edit names the revision it replaces (baserevid, basetimestamp,
-starttimestamp; createonly for a new page), so a page changed meanwhile comes back as an
-edit conflict instead of being overwritten.
+or busy. Every edit names the revision it replaces (baserevid and starttimestamp;
+createonly for a new page), so a page changed meanwhile comes back as an edit conflict
+instead of being overwritten. basetimestamp is left out on purpose: with it, MediaWiki
+lets an edit replace the edits its own user made meanwhile without a conflict.
+MediaWiki may still merge an edit with one made meanwhile when the two change different
+lines: `Saved.replaced` then names a revision other than the one the edit was based on.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ MAXLAG = 5  # seconds of replication lag at which Wikimedia asks bots to wait
 RETRIES = 5
 TIMEOUT = (10, 60)  # seconds to connect, to read
 BATCH = 50  # titles per query, the API's limit for ordinary accounts
+HISTORY = 50  # edits of one page listed when someone else edited it
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -70,12 +74,24 @@ class Revision:
 
 
 @dataclass(frozen=True)
+class Event:
+    """One entry of a page's history: an edit (revid > 0), or its deletion (kind "delete")."""
+
+    revid: int
+    user: str
+    timestamp: str
+    comment: str
+    kind: str = "edit"
+
+
+@dataclass(frozen=True)
 class Saved:
-    """The revision an edit made, or the one it left in place (unchanged)."""
+    """The revision an edit made (and the one it replaced), or the one it left in place (unchanged)."""
 
     revid: int
     timestamp: str
     unchanged: bool = False
+    replaced: int = 0  # the revision that was current when the wiki saved the edit; 0 for a new page
 
 
 class Api:
@@ -95,8 +111,9 @@ class Api:
         params = {"format": "json", "formatversion": "2", "maxlag": MAXLAG, **params}
         for attempt in range(self.retries + 1):
             try:
-                response = self.session.request(method, self.url, timeout=TIMEOUT,
-                                                **({"data": params} if method == "POST" else {"params": params}))
+                posted = method == "POST"
+                response = self.session.request(method, self.url, timeout=TIMEOUT, data=params if posted else None,
+                                                params=None if posted else params)
             except requests.RequestException as exc:
                 raise WikiError(f"cannot reach {self.url}: {exc}", "check --api-url and the network") from exc
             if response.status_code not in (429, 503):
@@ -152,8 +169,7 @@ class Api:
         """Save `text` as `title` over revision `base` (or as a new page); raises ApiError when refused."""
         if not self._csrf:
             self._csrf = self.call("GET", action="query", meta="tokens")["query"]["tokens"]["csrftoken"]
-        based: dict[str, Any] = ({"baserevid": base.revid, "basetimestamp": base.timestamp, "nocreate": "1"}
-                                 if base.exists else {"createonly": "1"})
+        based: dict[str, Any] = {"baserevid": base.revid, "nocreate": "1"} if base.exists else {"createonly": "1"}
         answer = self.call(
             "POST", action="edit", title=title, text=text, summary=summary, starttimestamp=base.read_at,
             md5=hashlib.md5(text.encode("utf-8")).hexdigest(), bot="1", watchlist="nochange",
@@ -162,8 +178,24 @@ class Api:
         if result.get("result") != "Success":
             raise ApiError(str(result.get("result", "failure")).lower(), f"the wiki did not save the page: {result}")
         if result.get("nochange"):
-            return Saved(base.revid, base.timestamp, unchanged=True)
-        return Saved(int(result.get("newrevid", 0)), str(result.get("newtimestamp", "")))
+            return Saved(base.revid, base.timestamp, unchanged=True, replaced=base.revid)
+        return Saved(int(result.get("newrevid", 0)), str(result.get("newtimestamp", "")),
+                     replaced=int(result.get("oldrevid", 0)))
+
+    def history(self, title: str, limit: int = HISTORY) -> tuple[list[Event], bool]:
+        """Return the latest `limit` edits of `title`, newest first, and whether it has older ones."""
+        answer = self.call("GET", action="query", prop="revisions", titles=title, rvlimit=limit,
+                           rvprop="ids|timestamp|user|comment")
+        pages = answer.get("query", {}).get("pages", [])
+        revisions = pages[0].get("revisions", []) if pages else []
+        return [_event(data) for data in revisions], "continue" in answer
+
+    def deletion(self, title: str) -> Event | None:
+        """Return the latest deletion of `title` from the deletion log, if it has one."""
+        answer = self.call("GET", action="query", list="logevents", letype="delete", letitle=title, lelimit=1,
+                           leprop="user|timestamp|comment")
+        events = answer.get("query", {}).get("logevents", [])
+        return _event(events[0], "delete") if events else None
 
 
 def _json(response: requests.Response) -> dict[str, Any]:
@@ -186,6 +218,17 @@ def _revision(title: str, data: dict[str, Any], read_at: str) -> Revision:
     slot = data.get("slots", {}).get("main", {})
     return Revision(title, True, slot.get("content", ""), int(data.get("revid", 0)), data.get("timestamp", ""),
                     data.get("user", ""), data.get("comment", ""), read_at)
+
+
+def _event(data: dict[str, Any], kind: str = "edit") -> Event:
+    user = "(hidden)" if data.get("userhidden") else data.get("user", "")
+    comment = "(hidden)" if data.get("commenthidden") else data.get("comment", "")
+    return Event(int(data.get("revid", 0)), user, data.get("timestamp", ""), comment, kind)
+
+
+def saved_form(text: str) -> str:
+    """Return `text` as MediaWiki saves it: line ends as "\\n", trailing whitespace dropped (PHP's rtrim)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").rstrip(" \t\n\r\0\x0b")
 
 
 def user_agent(site: Site) -> str:

@@ -62,7 +62,7 @@ class MarkerError(Exception):
         self.name = name
         self.hint = (f"restore exactly one '{begin_marker(name)}' line and, after it, one "
                      f"'{end_marker(name)}' line on the page, or remove both to have the section "
-                     "added at the end of the page")
+                     "added again, before the next generated section or at the end of the page")
 
 
 def render(archive: Archive) -> Iterator[Output]:

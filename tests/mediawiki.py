@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -48,6 +49,7 @@ class LocalWiki:
     bot_password: str
     session: requests.Session = field(default_factory=requests.Session)
     _token: str = ""
+    _people: dict[str, LocalWiki] = field(default_factory=dict)
 
     def api(self, method: str = "GET", **params: str) -> dict:
         params = {"format": "json", "formatversion": "2", **params}
@@ -93,6 +95,33 @@ class LocalWiki:
             return None
         revision = page["revisions"][0]
         return revision["revid"], revision["slots"]["main"]["content"]
+
+
+    def person(self, name: str = "Person") -> LocalWiki:
+        """Return the wiki as `name` sees it: an ordinary user, not the bot, created on first use."""
+        if name not in self._people:
+            password = secrets.token_hex(16)  # bot passwords must be 32 or more of [0-9a-w]
+            settings = {**os.environ, "MW_CONFIG_FILE": str(self.folder / "LocalSettings.php")}
+            for script, *args in (("createAndPromote.php", name, secrets.token_hex(16)),
+                                  ("createBotPassword.php", "--appid", "tests", "--grants",
+                                   "basic,editpage,createeditmovepage", name, password)):
+                made = subprocess.run(["php", str(MEDIAWIKI.parent / script), *args], env=settings,
+                                      capture_output=True, text=True, timeout=120)
+                assert made.returncode == 0, made.stdout + made.stderr
+            self._people[name] = LocalWiki(self.folder, self.api_url, f"{name}@tests", password)
+        return self._people[name]
+
+    def history(self, title: str) -> list[dict]:
+        """Return the revisions of `title`, newest first: revid, user, comment."""
+        page = self.api(action="query", prop="revisions", rvprop="ids|user|comment", rvlimit="max",
+                        titles=title)["query"]["pages"][0]
+        return page.get("revisions", [])
+
+    def delete(self, title: str, reason: str) -> None:
+        """Delete `title` (as the wiki's administrator)."""
+        if not self._token:
+            self.login()
+        self.api("POST", action="delete", title=title, reason=reason, token=self._token)
 
 
 def _free_port() -> int:

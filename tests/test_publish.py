@@ -1,10 +1,12 @@
-"""`publish` offline: the Action API client against a scripted session, planning, diffs, the CLI's refusals.
+"""`publish` offline: the Action API client against a scripted session, the publish log, planning, the CLI.
 
-Publishing to a real MediaWiki is tested in test_wiki_mediawiki.py.
+Publishing to a real MediaWiki is tested in test_wiki_mediawiki.py and test_publish_conflicts.py.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,10 +14,11 @@ from typing import Any
 import pytest
 
 from conftest import DIGESTS, TEMPLATES, run_cli
-from pipeline import publish, wikipages
+from pipeline import publish, publishplan, wikipages
 from pipeline.archive import load_archive, load_settings
-from pipeline.publish import Action, Change, Wanted, plan
-from pipeline.wikiapi import Api, ApiError, Revision, WikiError, check_api_url, user_agent
+from pipeline.publishlog import Entry, PublishLog, PublishLogError, locked, text_hash
+from pipeline.publishplan import Action, Change, Contest, Reason, Wanted, explain, plan
+from pipeline.wikiapi import Api, ApiError, Event, Revision, Saved, WikiError, check_api_url, saved_form, user_agent
 
 URL = "https://meta.example.org/w/api.php"
 
@@ -110,16 +113,18 @@ TOKEN = Response({"query": {"tokens": {"csrftoken": "abc+\\"}}})
 
 def test_an_edit_names_the_revision_it_replaces() -> None:
     base = Revision("P", True, "old", 41, "2025-01-01T00:00:00Z", read_at="2026-01-01T00:00:00Z")
-    saved = {"edit": {"result": "Success", "newrevid": 42, "newtimestamp": "2026-01-01T00:00:05Z"}}
+    saved = {"edit": {"result": "Success", "oldrevid": 41, "newrevid": 42, "newtimestamp": "2026-01-01T00:00:05Z"}}
     client, session, _ = api(TOKEN, Response(saved))
-    assert client.edit("P", "new", "Digest of Wikimedia Clinic #001 (en)", base).revid == 42
+    assert client.edit("P", "new", "Digest of Wikimedia Clinic #001 (en)", base) == Saved(
+        42, "2026-01-01T00:00:05Z", replaced=41)
     sent = session.sent[-1][1]
-    assert {k: sent[k] for k in ("action", "title", "text", "summary", "baserevid", "basetimestamp", "starttimestamp",
+    assert {k: sent[k] for k in ("action", "title", "text", "summary", "baserevid", "starttimestamp",
                                  "nocreate", "bot", "assert", "token", "md5")} == {
         "action": "edit", "title": "P", "text": "new", "summary": "Digest of Wikimedia Clinic #001 (en)",
-        "baserevid": 41, "basetimestamp": "2025-01-01T00:00:00Z", "starttimestamp": "2026-01-01T00:00:00Z",
+        "baserevid": 41, "starttimestamp": "2026-01-01T00:00:00Z",
         "nocreate": "1", "bot": "1", "assert": "user", "token": "abc+\\", "md5": "22af645d1859cb5ca6da0c484f1f37ea"}
-    assert "createonly" not in sent
+    # With basetimestamp, MediaWiki lets an edit replace its own user's edits made meanwhile without a conflict.
+    assert "createonly" not in sent and "basetimestamp" not in sent
 
 
 def test_a_new_page_is_created_only_if_nobody_created_it_meanwhile() -> None:
@@ -130,6 +135,20 @@ def test_a_new_page_is_created_only_if_nobody_created_it_meanwhile() -> None:
     with pytest.raises(ApiError) as caught:
         client.edit("P", "new", "s", Revision("P", False))
     assert caught.value.explain() == "someone created the page since it was read; nothing was overwritten"
+
+
+def test_history_and_deletions() -> None:
+    history = {"continue": {"rvcontinue": "x"}, "query": {"pages": [{"title": "P", "revisions": [
+        {"revid": 13, "user": "Person", "timestamp": "2026-01-03T00:00:00Z", "comment": "typo"},
+        {"revid": 12, "userhidden": True, "timestamp": "2026-01-02T00:00:00Z", "commenthidden": True}]}]}}
+    deleted = {"query": {"logevents": [{"user": "Admin", "timestamp": "2026-01-04T00:00:00Z", "comment": "spam"}]}}
+    client, session, _ = api(Response(history), Response(deleted), Response({"query": {"logevents": []}}))
+    assert client.history("P", limit=2) == ([Event(13, "Person", "2026-01-03T00:00:00Z", "typo"),
+                                             Event(12, "(hidden)", "2026-01-02T00:00:00Z", "(hidden)")], True)
+    assert session.sent[0][1]["rvlimit"] == 2 and session.sent[0][1]["titles"] == "P"
+    assert client.deletion("P") == Event(0, "Admin", "2026-01-04T00:00:00Z", "spam", "delete")
+    assert session.sent[1][1]["letype"] == "delete" and session.sent[1][1]["letitle"] == "P"
+    assert client.deletion("P") is None
 
 
 def test_a_refused_login() -> None:
@@ -150,26 +169,274 @@ def test_user_agent_and_api_addresses() -> None:
             check_api_url(bad)
 
 
+# ------------------------------------------------------------------ the publish log
+
+def test_the_log_is_one_sorted_json_document_rewritten_after_each_entry(tmp_path: Path) -> None:
+    path = tmp_path / "publish-log.json"
+    path.write_text('{"version": 1, "wikis": {"https://other.example/w/api.php": {"X": '
+                    '{"revid": 1, "timestamp": "t", "sha256": "h"}}}}', encoding="utf-8")
+    log = PublishLog.load(path, URL)
+    assert log.entries == {}
+    log.record("Main", Entry(9, "t9", "h9", 8, (("upcoming", "u"), ("archive", "a"))))
+    log.record("Main/001", Entry(7, "t7", "h7"))
+    written = path.read_text(encoding="utf-8")
+    assert json.loads(written) == {"version": 1, "wikis": {
+        "https://other.example/w/api.php": {"X": {"revid": 1, "sha256": "h", "timestamp": "t"}},  # kept as it was
+        URL: {"Main": {"base": 8, "revid": 9, "sha256": "h9", "timestamp": "t9",
+                       "sections": {"archive": "a", "upcoming": "u"}},
+              "Main/001": {"base": 0, "revid": 7, "sha256": "h7", "timestamp": "t7"}}}}
+    assert written == json.dumps(json.loads(written), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["publish-log.json"]  # no temporary file left behind
+    again = PublishLog.load(path, URL)
+    assert again.get("Main") == Entry(9, "t9", "h9", 8, (("archive", "a"), ("upcoming", "u")))
+    main = again.get("Main")
+    assert main is not None and main.section("archive") == "a" and main.section("new") is None
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("{not json", "the publish log is not valid JSON"),
+    ('{"version": 2, "wikis": {}}', "not a publish log of version 1"),
+    ('{"version": 1, "wikis": {"%s": {"P": {"revid": "7", "timestamp": "t", "sha256": "h"}}}}' % URL,
+     "the entry of 'P' cannot be read (revid and base must be numbers, timestamp and sha256 strings)"),
+    ('{"version": 1, "wikis": {"%s": {"P": {"timestamp": "t"}}}}' % URL, "the entry of 'P' cannot be read ('revid')"),
+])
+def test_a_log_that_cannot_be_read_stops_publishing(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "publish-log.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PublishLogError) as caught:
+        PublishLog.load(path, URL)
+    assert str(caught.value).startswith(f"{path}: {problem}")
+    assert caught.value.hint == "repair it from the file's history in git; nothing was published"
+
+
+def test_one_publish_at_a_time(tmp_path: Path) -> None:
+    with locked(tmp_path):
+        with pytest.raises(PublishLogError, match="another publish is using"):
+            with locked(tmp_path):
+                pass
+    with locked(tmp_path):  # released
+        pass
+
+
+def test_hashes_are_of_the_text_as_the_wiki_saves_it() -> None:
+    assert saved_form("a\r\nb\rc \n\n\t") == "a\nb\nc"
+    assert saved_form("a\u00a0") == "a\u00a0"  # PHP's rtrim keeps a no-break space
+    assert text_hash("text\n") == text_hash("text") != text_hash("text.")
+
+
 # ------------------------------------------------------------------ planning
 
-def test_plan_creates_edits_keeps_and_refuses() -> None:
-    section = wikipages.GeneratedSection("archive", "table")
-    wanted = [Wanted("New", "s", "text\n"), Wanted("Same", "s", "text\n"), Wanted("Changed", "s", "new\n"),
-              Wanted("Main", "s", sections=(section,)), Wanted("Broken", "s", sections=(section,))]
-    current = {"Same": Revision("Same", True, "text", 1), "Changed": Revision("Changed", True, "old", 2),
-               "Main": Revision("Main", True, "Hand-written.", 3),
-               "Broken": Revision("Broken", True, "<!-- clinics:end archive -->", 4)}
-    changes = plan(wanted, current)
-    assert [c.action for c in changes] == [Action.CREATE, Action.UNCHANGED, Action.EDIT, Action.EDIT, Action.REFUSED]
-    assert changes[3].text == f"Hand-written.\n\n{wikipages.marked(section)}\n"
-    assert changes[4].problem.startswith("the markers of the generated section 'archive' appear 0 (begin)")
-    assert publish.diff(changes[2]) == ("--- Changed (on the wiki)\n+++ Changed (to publish)\n@@ -1 +1 @@\n"
-                                        "-old\n+new\n")
+def ours(text: str, revid: int = 10, base: int = 9) -> Entry:
+    return Entry(revid, f"t{revid}", text_hash(text), base)
+
+
+def page(text: str, revid: int = 12) -> Revision:
+    return Revision("P", True, text, revid, f"t{revid}", "Person", "a change", "now")
+
+
+WHOLE = Wanted("P", "s", "new\n", source="digests/001.md")
+
+
+@pytest.mark.parametrize("current, entry, overwrite, action, reason", [
+    (None, None, False, Action.CREATE, None),
+    (page("new"), None, False, Action.UNCHANGED, None),
+    (page("new\n\n"), ours("other"), False, Action.UNCHANGED, None),
+    (page("old"), ours("old"), False, Action.EDIT, None),
+    (page("old \n"), ours("old"), False, Action.EDIT, None),
+    (page("theirs"), ours("old"), False, Action.REFUSED, Reason.EDITED),
+    (page("theirs"), ours("old"), True, Action.EDIT, Reason.EDITED),
+    (page("a draft"), None, False, Action.REFUSED, Reason.NOT_OURS),
+    (page("a draft"), None, True, Action.EDIT, Reason.NOT_OURS),
+    (None, ours("old"), False, Action.REFUSED, Reason.DELETED),
+    (None, ours("old"), True, Action.CREATE, Reason.DELETED),
+])
+def test_a_whole_page_is_edited_only_while_it_holds_our_text(current: Revision | None, entry: Entry | None,
+                                                              overwrite: bool, action: Action,
+                                                              reason: Reason | None) -> None:
+    change, = plan([WHOLE], {"P": current} if current else {}, {"P": entry} if entry else {},
+                   {"P"} if overwrite else set())
+    assert change.action is action
+    assert (change.contest.reason if change.contest else None) is reason
+    assert change.overwrite == (overwrite and reason is not None)
+    assert change.text == "new\n"
+
+
+def test_what_a_refused_page_says() -> None:
+    edited, draft, deleted = [
+        plan([WHOLE], {"P": current} if current else {}, {"P": entry} if entry else {})[0].contest
+        for current, entry in ((page("theirs"), ours("old")), (page("a draft"), None), (None, ours("old")))]
+    assert edited == Contest(Reason.EDITED, "the page was edited on the wiki since publish saved revision 10",
+                             "if their change should stay, make it in digests/001.md too; then publish with "
+                             "--overwrite 'P' (the diff shows what that would replace)", 10, 9)
+    assert draft == Contest(Reason.NOT_OURS, "the page exists, but publish never published it on this wiki (it is "
+                                             "not in publish-log.json): it may be someone's draft",
+                            "look at the page: if it may be replaced, publish with --overwrite 'P'; if it is a "
+                            "draft to keep, move it to another title on the wiki first")
+    assert deleted == Contest(Reason.DELETED, "the page was deleted on the wiki since publish saved revision 10",
+                              "find out why in the deletion log; to create it again anyway, publish with "
+                              "--overwrite 'P'", 10, 9)
+
+
+OLD = wikipages.GeneratedSection("archive", "== Archive ==\nold table")
+NEW = wikipages.GeneratedSection("archive", "== Archive ==\nnew table")
+UPCOMING = wikipages.GeneratedSection("upcoming", "== Upcoming ==\nnone")
+MAIN = Wanted("P", "s", sections=(NEW,))
+
+
+def main_page(before: str = "Intro.", section: str = wikipages.marked(OLD), after: str = "Outro.") -> Revision:
+    return page(f"{before}\n\n{section}\n\n{after}")
+
+
+def published(*sections: wikipages.GeneratedSection) -> Entry:
+    return Entry(10, "t10", "whole", 9, tuple((s.name, text_hash(wikipages.marked(s))) for s in sections))
+
+
+def contest_of(change: Change) -> Contest:
+    assert change.contest is not None
+    return change.contest
+
+
+def main_plan(current: Revision | None, entry: Entry | None, overwrite: bool = False,
+              wanted: Wanted = MAIN) -> Change:
+    return plan([wanted], {"P": current} if current else {}, {"P": entry} if entry else {},
+                {"P"} if overwrite else set())[0]
+
+
+def test_the_main_page_changes_between_our_markers_over_people_s_edits_outside_them() -> None:
+    change = main_plan(main_page("Intro, edited by a person."), published(OLD))
+    assert change.action is Action.EDIT and change.contest is None
+    assert change.text == f"Intro, edited by a person.\n\n{wikipages.marked(NEW)}\n\nOutro."
+    assert change.sections == (("archive", text_hash(wikipages.marked(NEW))),)
+    assert main_plan(main_page(section=wikipages.marked(NEW)), published(OLD)).action is Action.UNCHANGED
+    # The first publish fills the markers people placed, or adds the section: the page is theirs, the section ours.
+    first = main_plan(main_page(), None)
+    assert first.action is Action.EDIT and first.contest is None and "old table" not in first.text
+    added = main_plan(page("Written by hand."), None)
+    assert added.action is Action.EDIT and added.text == f"Written by hand.\n\n{wikipages.marked(NEW)}\n"
+    assert main_plan(None, None).text == f"{wikipages.marked(NEW)}\n"
+    # A section we never sent (a new kind of section) is added beside one we did.
+    both = main_plan(main_page(), published(OLD), wanted=Wanted("P", "s", sections=(UPCOMING, NEW)))
+    assert both.action is Action.EDIT and both.contest is None
+    assert f"{wikipages.marked(UPCOMING)}\n\n{wikipages.marked(NEW)}" in both.text
+
+
+def test_an_edit_between_the_markers_is_refused_unless_overwritten() -> None:
+    theirs = wikipages.marked(OLD).replace("old table", "old table, and a person's line")
+    change = main_plan(main_page("Intro, edited too.", theirs), published(OLD))
+    assert change.action is Action.REFUSED
+    assert change.contest == Contest(
+        Reason.EDITED_INSIDE, "the generated section 'archive' was edited between its markers since publish saved "
+                              "revision 10",
+        "the text between the markers is made from the digests and is replaced at every publish: if their change "
+        "should stay, make it in the digests or move it outside the markers; then publish with --overwrite 'P'",
+        10, 9)
+    forced = main_plan(main_page("Intro, edited too.", theirs), published(OLD), overwrite=True)
+    assert forced.action is Action.EDIT and forced.overwrite
+    assert forced.text == f"Intro, edited too.\n\n{wikipages.marked(NEW)}\n\nOutro."
+
+
+def test_markers_removed_from_a_published_page_are_refused_unless_overwritten() -> None:
+    change = main_plan(page("Intro.\n\nOutro."), published(OLD))
+    assert change.action is Action.REFUSED and contest_of(change).reason is Reason.MARKERS_REMOVED
+    assert contest_of(change).problem == ("the markers of the generated section 'archive' were removed since "
+                                          "publish saved revision 10")
+    assert contest_of(change).hint == (
+        f"put back the lines '{wikipages.begin_marker('archive')}' and '<!-- clinics:end archive -->' where the "
+        "section belongs (revision 10 of the page has them), or publish with --overwrite 'P' to add it again before "
+        "the next generated section or at the end of the page")
+    forced = main_plan(page("Intro.\n\nOutro."), published(OLD), overwrite=True)
+    assert forced.action is Action.EDIT and forced.text == f"Intro.\n\nOutro.\n\n{wikipages.marked(NEW)}\n"
+
+
+def test_broken_markers_are_refused_even_with_overwrite() -> None:
+    broken = page("Intro.\n\n<!-- clinics:begin archive -->\nno end")
+    for entry in (None, published(OLD)):
+        for overwrite in (False, True):
+            change = main_plan(broken, entry, overwrite)
+            assert change.action is Action.REFUSED and not change.overwrite
+            assert contest_of(change).reason is Reason.MARKERS_BROKEN
+            assert contest_of(change).problem == ("the markers of the generated section 'archive' appear 1 "
+                                                  "(begin) and 0 (end) times, not once each")
+    assert contest_of(main_plan(broken, None)).hint.endswith(
+        "or remove both to have the section added again, before the next generated section or at the end of the page")
+    assert contest_of(main_plan(broken, published(OLD))).hint == (
+        f"restore exactly one '{wikipages.begin_marker('archive')}' line and, after it, one "
+        "'<!-- clinics:end archive -->' line, as in revision 10 of the page, the last one publish saved; or remove "
+        "both and publish with --overwrite 'P' to have the section added again (--overwrite alone cannot mend them: "
+        "publish would not know where the section ends)")
+
+
+def test_a_deleted_main_page_is_not_created_again_unless_overwritten() -> None:
+    assert main_plan(None, published(OLD)).action is Action.REFUSED
+    assert main_plan(None, published(OLD), overwrite=True).action is Action.CREATE
+
+
+def test_the_diff_shows_what_publishing_replaces() -> None:
+    change, = plan([WHOLE], {"P": page("old\nsame\n")}, {"P": ours("old\nsame")})
+    assert publishplan.diff(change) == ("--- P (revision 12 on the wiki, by Person)\n+++ P (to publish)\n"
+                                        "@@ -1,2 +1 @@\n-old\n-same\n+new\n")
+    created, = plan([WHOLE], {}, {})
+    assert publishplan.diff(created) == "--- P (no page)\n+++ P (to publish)\n@@ -0,0 +1 @@\n+new\n"
+
+
+# ------------------------------------------------------------------ whose edits
+
+HISTORY = {"query": {"pages": [{"title": "P", "revisions": [
+    {"revid": 14, "user": "Person", "timestamp": "t14", "comment": "typo"},
+    {"revid": 13, "user": "Other", "timestamp": "t13", "comment": ""},
+    {"revid": 12, "user": "Person", "timestamp": "t12", "comment": "link"},
+    {"revid": 10, "user": "Bot", "timestamp": "t10", "comment": "Digest"},
+    {"revid": 9, "user": "Bot", "timestamp": "t9", "comment": "Digest"}]}]}}
+
+
+def test_explain_lists_the_edits_since_ours_and_the_overwrite_summary_names_their_authors() -> None:
+    client, _, _ = api(Response(HISTORY), Response(HISTORY))
+    refused, = plan([WHOLE], {"P": page("theirs", 14)}, {"P": ours("old")})
+    explained = explain(client, refused)
+    assert [e.revid for e in contest_of(explained).edits] == [14, 13, 12]
+    assert explained.summary == "s"
+    forced = explain(client, plan([WHOLE], {"P": page("theirs", 14)}, {"P": ours("old")}, {"P"})[0])
+    assert forced.summary == "s; overwrites the edits of User:Person and User:Other since revision 10"
+
+
+def test_explain_lists_the_edits_mediawiki_merged_into_ours() -> None:
+    client, _, _ = api(Response(HISTORY))
+    merged, = plan([WHOLE], {"P": page("ours merged with theirs", 14)}, {"P": ours("ours", revid=14, base=12)})
+    assert [e.revid for e in contest_of(explain(client, merged)).edits] == [13]
+
+
+def test_explain_a_deleted_page_and_a_draft() -> None:
+    deleted = {"query": {"logevents": [{"user": "Admin", "timestamp": "t20", "comment": "not notable"}]}}
+    client, _, _ = api(Response(deleted), Response(HISTORY))
+    gone = explain(client, plan([WHOLE], {}, {"P": ours("old")}, {"P"})[0])
+    assert gone.summary == "s; creates again the page deleted by User:Admin"
+    draft = explain(client, plan([WHOLE], {"P": page("a draft", 14)}, {}, {"P"})[0])
+    assert len(contest_of(draft).edits) == 5
+    assert draft.summary == ("s; overwrites the edits of User:Bot, User:Person and User:Other (a page clinics had not "
+                             "published)")
+
+
+@pytest.mark.parametrize("users, more, expected", [
+    ([], False, "others"), (["A"], False, "User:A"), (["A"], True, "User:A and others"),
+    (["A", "B", "A"], False, "User:A and User:B"),
+    (["A", "B", "C", "D", "E"], False, "User:A, User:B, User:C and 2 more"),
+    (["A", "(hidden)"], False, "User:A and others"), (["(hidden)"], False, "others"),
+])
+def test_how_the_summary_names_people(users: list[str], more: bool, expected: str) -> None:
+    edits = tuple(Event(n, user, "t", "") for n, user in reversed(list(enumerate(users, 1))))
+    contest = Contest(Reason.EDITED, "", "", since=3, edits=edits, more=more)
+    assert publishplan.overwrite_note(contest) == f"overwrites the edits of {expected} since revision 3"
+    inside = dataclasses.replace(contest, reason=Reason.EDITED_INSIDE)
+    assert publishplan.overwrite_note(inside) == (f"overwrites the edits between the markers since revision 3 "
+                                                  f"(edited since by {expected})")
+    removed = dataclasses.replace(contest, reason=Reason.MARKERS_REMOVED)
+    assert publishplan.overwrite_note(removed) == ("adds again the generated sections whose markers were removed "
+                                                   f"since revision 3 (edited since by {expected})")
 
 
 def test_what_publish_writes() -> None:
     archive = load_archive(DIGESTS, TEMPLATES, dt.date(2026, 1, 1))
-    wanted = publish.wanted_pages(archive)
+    wanted = publishplan.wanted_pages(archive)
     assert [w.title for w in wanted][:2] == ["Wikimedia Clinics/001", "Wikimedia Clinics/002"]
     assert [w.title for w in wanted][-2:] == ["Wikimedia Clinics/Tools and resources", "Wikimedia Clinics"]
     summaries = {w.title: w.summary for w in wanted}
@@ -201,14 +468,84 @@ def test_the_command_publishes_nothing_from_a_broken_archive(scratch: Path) -> N
     assert "error[bad-date]" in result.err and "clinics: nothing was published" in result.err
 
 
-def test_changes_are_applied_in_order_and_failures_reported() -> None:
-    client, _, _ = api(TOKEN, Response({"error": {"code": "editconflict", "info": "conflict"}}),
-                       Response({"edit": {"result": "Success", "newrevid": 9, "newtimestamp": "t"}}))
-    base = Revision("A", True, "old", 1, "ts", read_at="now")
-    changes = [Change("A", Action.EDIT, "s", "new", base), Change("B", Action.CREATE, "s", "b", Revision("B", False)),
-               Change("C", Action.UNCHANGED, "s", "c", Revision("C", True, "c", 5, "t5")),
-               Change("D", Action.REFUSED, "s", "", Revision("D", True), "broken", "fix it")]
-    outcomes = publish.apply(client, changes)
-    assert [(o.change.title, o.revid, o.error) for o in outcomes] == [
-        ("A", 0, "edit conflict: someone changed the page since it was read; nothing was overwritten"),
-        ("B", 9, ""), ("C", 5, ""), ("D", 0, "broken\n  hint: fix it")]
+def test_changes_are_applied_in_order_logged_one_by_one_and_failures_reported(tmp_path: Path) -> None:
+    read_again = {"curtimestamp": "now", "query": {"pages": [{"title": "B", "revisions": [
+        {"revid": 5, "timestamp": "t5", "user": "Person", "comment": "made it",
+         "slots": {"main": {"content": "b"}}}]}]}}
+    client, _, _ = api(TOKEN, Response({"edit": {"result": "Success", "oldrevid": 1, "newrevid": 9,
+                                                 "newtimestamp": "t9"}}),
+                       Response({"error": {"code": "articleexists", "info": "exists"}}), Response(read_again),
+                       Response({"edit": {"result": "Success", "oldrevid": 4, "newrevid": 10, "newtimestamp": "t10"}}),
+                       Response({"error": {"code": "editconflict", "info": "Edit conflict."}}),
+                       Response({"error": {"code": "maxlag", "info": "lagged"}}, status=503),
+                       *[Response({}, status=503)] * 5)
+    log = PublishLog(tmp_path / "publish-log.json", URL)
+    written: list[set[str]] = []
+    changes = [Change("A", Action.EDIT, "s", "a", Revision("A", True, "old", 1, "t1", read_at="now")),
+               Change("B", Action.CREATE, "s", "b", Revision("B", False)),
+               Change("C", Action.EDIT, "s", "c", Revision("C", True, "old", 3, "t3"), sections=(("x", "h"),)),
+               Change("D", Action.UNCHANGED, "s", "d", Revision("D", True, "d", 7, "t7")),
+               Change("E", Action.REFUSED, "s", "e", Revision("E", True, "theirs", 8),
+                      Contest(Reason.EDITED, "edited", "fix it", 6, 5)),
+               Change("F", Action.EDIT, "s", "f", Revision("F", True, "old", 11, "t11"))]
+    outcomes = publish.apply(client, changes, log,
+                             lambda o: written.append(set(PublishLog.load(log.path, URL).entries)))
+    assert [(o.change.title, o.change.action, o.revid, o.merged, o.error) for o in outcomes] == [
+        ("A", Action.EDIT, 9, 0, ""),
+        ("B", Action.CREATE, 0, 0, "edit conflict: revision 5 by Person (\"made it\") was saved after publish found "
+                                   "no page; nothing was overwritten; run publish again to see their change"),
+        ("C", Action.EDIT, 10, 4, ""), ("D", Action.UNCHANGED, 7, 0, ""), ("E", Action.REFUSED, 8, 0, ""),
+        ("F", Action.EDIT, 0, 0, "edit conflict: someone changed the page since it was read; nothing was "
+                                 "overwritten")]
+    assert written == [{"A"}, {"A"}, {"A", "C"}, {"A", "C", "D"}, {"A", "C", "D"}, {"A", "C", "D"}]  # after each
+    assert PublishLog.load(log.path, URL).entries == {
+        "A": Entry(9, "t9", text_hash("a"), 1), "C": Entry(10, "t10", text_hash("c"), 3, (("x", "h"),)),
+        "D": Entry(7, "t7", text_hash("d"), 7)}
+
+
+def test_an_unchanged_page_is_logged_only_when_the_log_lacks_our_text(tmp_path: Path) -> None:
+    log = PublishLog(tmp_path / "publish-log.json", URL)
+    log.record("D", Entry(3, "t3", text_hash("d"), 2))
+    unchanged = Change("D", Action.UNCHANGED, "s", "d", Revision("D", True, "d", 7, "t7"))
+    client, session, _ = api()
+    publish.apply(client, [unchanged], log)
+    assert log.get("D") == Entry(3, "t3", text_hash("d"), 2) and not session.sent  # reverted to ours: still ours
+    publish.apply(client, [dataclasses.replace(unchanged, text="d2", current=Revision("D", True, "d2", 8, "t8"))],
+                  log)
+    assert log.get("D") == Entry(8, "t8", text_hash("d2"), 8)  # someone wrote what we would: it is ours now
+
+
+def test_an_interrupted_publish_keeps_the_edits_it_made_in_the_log(tmp_path: Path) -> None:
+    client, _, _ = api(TOKEN, Response({"edit": {"result": "Success", "newrevid": 3, "newtimestamp": "t3"}}))
+    client.session.answers.append(KeyboardInterruptResponse())  # type: ignore[attr-defined]
+    log = PublishLog(tmp_path / "publish-log.json", URL)
+    changes = [Change(t, Action.CREATE, "s", t.lower(), Revision(t, False)) for t in ("A", "B")]
+    with pytest.raises(KeyboardInterrupt):
+        publish.apply(client, changes, log)
+    assert PublishLog.load(log.path, URL).entries == {"A": Entry(3, "t3", text_hash("a"))}
+
+
+class KeyboardInterruptResponse(Response):
+    def __init__(self) -> None:
+        super().__init__({})
+
+    def json(self) -> Any:
+        raise KeyboardInterrupt
+
+
+def test_overwrite_names_pages_publish_writes() -> None:
+    titles = ["Wikimedia Clinics/001", "Wikimedia Clinics/Tools and resources", "Wikimedia Clinics"]
+    assert publish.overwrite_titles(["wikimedia_Clinics/001", " Wikimedia  Clinics "], titles) == {
+        "Wikimedia Clinics/001", "Wikimedia Clinics"}
+    with pytest.raises(publish.UsageError) as caught:
+        publish.overwrite_titles(["Wikimedia Clinics/01"], titles)
+    assert str(caught.value) == "--overwrite 'Wikimedia Clinics/01': publish writes no page of that title"
+    assert caught.value.hint == "did you mean 'Wikimedia Clinics/001'?"
+
+
+def test_the_command_refuses_an_unknown_overwrite_before_reaching_the_wiki(example: Path) -> None:
+    result = run_cli("publish", "--digests", example, "--api-url", "http://127.0.0.1:9/w/api.php",
+                     "--overwrite", "Wikimedia Clinics/06")
+    assert result.status == 2
+    assert "clinics: error: --overwrite 'Wikimedia Clinics/06': publish writes no page of that title" in result.err
+    assert "hint: did you mean 'Wikimedia Clinics/006'?" in result.err

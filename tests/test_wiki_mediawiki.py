@@ -22,6 +22,7 @@ from pipeline.document import document
 from pipeline.email_html import blocks_html, render_html
 from pipeline.email_mime import compose
 from pipeline.parse import Parser
+from pipeline.publishlog import PUBLISH_LOG, PublishLog
 
 pytestmark = pytest.mark.mediawiki
 
@@ -215,7 +216,7 @@ def test_publish_creates_every_page_once_and_keeps_the_hand_written_parts(
 
     first = publish(mediawiki, example, "--yes")
     assert first.status == 0, first.err
-    assert "published: 11 created, 1 edited, 0 unchanged, 0 failed" in first.err
+    assert "published: 11 created, 1 edited, 0 unchanged, 0 refused, 0 failed" in first.err
     revisions = {title: mediawiki.current(title) for title in [*titles, main_title]}
     for page in wikipages.pages_of(archive):
         text = wikitext.page_text(archive, page.digest) if page.digest else wikipages.tools_page_text(archive)
@@ -226,11 +227,15 @@ def test_publish_creates_every_page_once_and_keeps_the_hand_written_parts(
     assert generated.index("== Upcoming calls ==") < generated.index("<!-- clinics:begin archive")
     assert main.endswith("<!-- clinics:end archive -->\n\n== Hand-written section ==\nKeep me, {{and this template}}.")
     assert "a stale table" not in main and "[[Wikimedia Clinics/006/en|English]]" in generated
+    log = (example / PUBLISH_LOG).read_bytes()  # each page's revision, as publish saved it
+    assert {title: entry.revid for title, entry in PublishLog.load(example / PUBLISH_LOG, mediawiki.api_url)
+            .entries.items()} == {title: revision[0] for title, revision in revisions.items()}  # type: ignore[index]
 
     second = publish(mediawiki, example, "--yes")
     assert second.status == 0, second.err
-    assert "published: 0 created, 0 edited, 12 unchanged, 0 failed" in second.err
+    assert "published: 0 created, 0 edited, 12 unchanged, 0 refused, 0 failed" in second.err
     assert {title: mediawiki.current(title) for title in revisions} == revisions
+    assert (example / PUBLISH_LOG).read_bytes() == log
 
     rendered = mediawiki.parse(f"{{{{:{main_title}}}}}")  # the saved page, rendered
     assert "This paragraph was written by hand." in read_html(rendered.html).text
@@ -245,7 +250,8 @@ def test_publish_refuses_a_main_page_with_a_broken_marker(mediawiki: LocalWiki, 
     revision = mediawiki.edit(title, "Intro.\n\n<!-- clinics:begin archive -->\nno end marker\n")
     result = publish(mediawiki, example, "--yes")
     assert result.status == 1
-    assert ("failed    Wikimedia Clinics/Broken: the markers of the generated section 'archive' appear 1 (begin) "
+    assert ("refused   Wikimedia Clinics/Broken: the markers of the generated section 'archive' appear 1 (begin) "
             "and 0 (end) times, not once each") in result.err
     assert "hint: restore exactly one '<!-- clinics:begin archive" in result.err
+    assert "published: 11 created, 0 edited, 0 unchanged, 1 refused, 0 failed" in result.err  # the rest goes on
     assert mediawiki.current(title)[0] == revision  # type: ignore[index]
