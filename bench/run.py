@@ -9,7 +9,6 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -122,10 +121,10 @@ def main() -> int:
         files = len(list(corpus.glob("*.md")))
         report["digest_files"] = files
         report["cold"] = cold = cold_build(corpus, work / "out")
-        report["wiki_only"] = wiki = cold_build(corpus, work / "out-wiki", only="wiki")
+        report["wiki_only"] = cold_build(corpus, work / "out-wiki", only="wiki")
         naive = json.loads(measure([PY, "-m", "bench.naive", str(corpus)])["stdout"])
         report["naive"] = naive
-        report["pandoc"] = pan = pandoc(corpus, sample=min(files, 200))
+        report["pandoc"] = pandoc(corpus, sample=min(files, 200))
         floor = parse_floor(corpus)
         report["parse_floor_ms"] = 1000 * floor / files
         report["make"] = make_runs(corpus, work / "out")

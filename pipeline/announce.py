@@ -21,7 +21,7 @@ from .email_html import render_html
 from .email_mime import SUBJECT_LIMIT, Bodies, ItemSection, Letter, header_text, new_message, shorten
 from .email_text import render_text
 from .schedule import Call
-from .site import Language, ListFormat, MailingList, Site
+from .site import Language, MailingList, Site
 
 if TYPE_CHECKING:
     from .archive import Archive

@@ -94,7 +94,7 @@ def load_archive(folder: Path, templates: Path, today: dt.date | None = None) ->
 def check_between_files(archive: Archive, today: dt.date | None) -> list[Diagnostic]:
     """Return the problems that need every digest: versions, numbering, catalog use, the schedule."""
     with timing.stage("validate"):
-        return (validate.check_archive(archive.digests, archive.site, archive.catalog, today) +
+        return (validate.check_archive(archive.digests, archive.catalog, today) +
                 check_schedule(archive.calls, archive.digests))
 
 

@@ -67,11 +67,41 @@ def _arguments() -> argparse.ArgumentParser:
     catalog = sub.add_parser("catalog", parents=[common], help="list the catalog and the digests citing each entry")
     catalog.set_defaults(run=run_catalog)
 
-    from . import publish, send
+    send = sub.add_parser(
+        "send", parents=[common], help="mail a digest to a mailing list (a dry run unless --yes)",
+        description="Mail one digest version, or the announcement of a scheduled call (announce-NNN), to one "
+                    "mailing list. Without --yes, only show what would be sent.")
+    send.add_argument("id", help="the digest version, e.g. 006.en or 001, or announce-010")
+    send.add_argument("--list", dest="list_name", required=True, metavar="LIST",
+                      help="the list's name in site.yaml, e.g. wikimedia-l")
+    send.add_argument("--yes", action="store_true", help="really send it")
+    send.add_argument("--resend", action="store_true",
+                      help="send even though the sent log says this version already went to this list")
+    send.add_argument("--smtp-host", default=None, help="SMTP server (default: smtp.host in site.yaml)")
+    send.add_argument("--smtp-port", type=int, default=None, help="SMTP port (default: smtp.port in site.yaml)")
+    send.add_argument("--starttls", action=argparse.BooleanOptionalAction, default=None,
+                      help="use STARTTLS (default: smtp.starttls in site.yaml)")
+    send.set_defaults(run=lambda args: _command("send", "run_send", args))
 
-    send.add_parser(sub, common)
-    publish.add_parser(sub, common)
+    publish = sub.add_parser(
+        "publish", parents=[common], help="publish the digests to Meta-Wiki (a dry run unless --yes)",
+        description="Create or update each digest's page, the tools page and the main page's generated "
+                    "sections. Without --yes, only show the changes as a diff. A page someone else edited "
+                    "since the last publish is refused, unless --overwrite names it.")
+    publish.add_argument("--yes", action="store_true", help="really edit the wiki")
+    publish.add_argument("--overwrite", action="append", default=[], metavar="TITLE",
+                         help="publish TITLE even over the edits of others (repeatable)")
+    publish.add_argument("--api-url", default=None, help="the wiki's api.php (default: wiki.api_url in site.yaml)")
+    publish.add_argument("--user", default=None, help="the bot user, Name@app (default: wiki.user in site.yaml)")
+    publish.set_defaults(run=lambda args: _command("publish", "run_publish", args))
     return parser
+
+
+def _command(module: str, function: str, args: argparse.Namespace) -> int:
+    """Run a command whose module is imported only when it is used (it brings the network libraries)."""
+    import importlib
+
+    return int(getattr(importlib.import_module(f"pipeline.{module}"), function)(args))
 
 
 def templates_folder(args: argparse.Namespace) -> Path:

@@ -37,21 +37,6 @@ if TYPE_CHECKING:
 SHOWN_EDITS = 10  # edits listed under a refused page; the rest are counted
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Add the `publish` command to the CLI."""
-    parser = sub.add_parser(
-        "publish", parents=[common], help="publish the digests to Meta-Wiki (a dry run unless --yes)",
-        description="Create or update each digest's page, the tools page and the main page's generated "
-                    "sections. Without --yes, only show the changes as a diff. A page someone else edited "
-                    "since the last publish is refused, unless --overwrite names it.")
-    parser.add_argument("--yes", action="store_true", help="really edit the wiki")
-    parser.add_argument("--overwrite", action="append", default=[], metavar="TITLE",
-                        help="publish TITLE even over the edits of others (repeatable)")
-    parser.add_argument("--api-url", default=None, help="the wiki's api.php (default: wiki.api_url in site.yaml)")
-    parser.add_argument("--user", default=None, help="the bot user, Name@app (default: wiki.user in site.yaml)")
-    parser.set_defaults(run=run_publish)
-
-
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one change: its new revision, or why it failed."""

@@ -45,24 +45,6 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 TIMEOUT = 60  # seconds an SMTP server may take to answer
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Add the `send` command to the CLI."""
-    parser = sub.add_parser(
-        "send", parents=[common], help="mail a digest to a mailing list (a dry run unless --yes)",
-        description="Mail one digest version to one mailing list. Without --yes, only show what would be sent.")
-    parser.add_argument("id", help="the digest version, e.g. 006.en or 001")
-    parser.add_argument("--list", dest="list_name", required=True, metavar="LIST",
-                        help="the list's name in site.yaml, e.g. wikimedia-l")
-    parser.add_argument("--yes", action="store_true", help="really send it")
-    parser.add_argument("--resend", action="store_true",
-                        help="send even though the sent log says this version already went to this list")
-    parser.add_argument("--smtp-host", default=None, help="SMTP server (default: smtp.host in site.yaml)")
-    parser.add_argument("--smtp-port", type=int, default=None, help="SMTP port (default: smtp.port in site.yaml)")
-    parser.add_argument("--starttls", action=argparse.BooleanOptionalAction, default=None,
-                        help="use STARTTLS (default: smtp.starttls in site.yaml)")
-    parser.set_defaults(run=run_send)
-
-
 class SendError(Exception):
     """A send that must not or could not happen, with a hint for the user."""
 

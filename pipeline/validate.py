@@ -7,9 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from .catalog import Catalog
-from .model import Digest, Diagnostic, Location, Status, error, warning
-from .parse import CATALOG_ATTR, Locator
-from .site import Site  # noqa: F401 - kept for callers' signatures
+from .model import Digest, Diagnostic, Status, error, warning
+from .parse import Locator
 
 
 def check_digest(digest: Digest, catalog: Catalog, locator: Locator) -> list[Diagnostic]:
@@ -55,8 +54,7 @@ def _prose(el: etree.Element) -> Iterator[str]:
             stack.append(child)
 
 
-def check_archive(digests: list[Digest], site: Site, catalog: Catalog,
-                  today: dt.date | None = None) -> list[Diagnostic]:
+def check_archive(digests: list[Digest], catalog: Catalog, today: dt.date | None = None) -> list[Diagnostic]:
     """Return the problems between files: duplicates, disagreeing versions, gaps, uncited entries."""
     return check_calls(digests, today) + check_citations(digests, catalog)
 
