@@ -1,4 +1,6 @@
 # The two commands a new machine needs: `make` (build everything) and `make test`.
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -17,9 +19,11 @@ $(READY): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
+# The stamp takes the time the build started, so that a digest saved during a build is built next time.
 $(OUT)/.stamp: $(READY) $(SOURCES)
+	@mkdir -p $(OUT) && touch $@.next
 	$(PY) -m pipeline build --digests $(DIGESTS) --out $(OUT)
-	touch $@
+	@mv $@.next $@
 
 check: $(READY)
 	$(PY) -m pipeline check --digests $(DIGESTS)

@@ -60,6 +60,12 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def display_prefix(folder: Path) -> str:
+    """Return what goes before a file name of `folder` when shown: "digests/" (or "" for ".")."""
+    shown = display_path(folder)
+    return "" if shown == "." else shown.rstrip("/") + "/"
+
+
 def load_settings(folder: Path) -> tuple[Archive, Path]:
     """Return an archive holding the settings, catalog and schedule of `folder`, with their problems."""
     site_path = folder / "site.yaml"
@@ -82,8 +88,9 @@ def load_archive(folder: Path, templates: Path, today: dt.date | None = None) ->
         return archive
     parser = Parser(archive.catalog)
     intros = Intros(parser, templates, archive.diagnostics)
+    prefix = display_prefix(folder)
     for path in digest_files(folder):
-        digest, found = read_digest(path, display_path(path), archive.site, parser, intros)
+        digest, found = read_digest(path, prefix + path.name, archive.site, parser, intros)
         archive.diagnostics += found
         if digest is not None:
             archive.digests.append(digest)

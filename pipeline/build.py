@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import timing, validate
-from .archive import Archive, Intros, display_path, load_settings, read_digest, scan_meta
+from .archive import Archive, Intros, display_prefix, load_settings, read_digest, scan_meta
 from .cache import BuildCache, Entry, fingerprint, folder_fingerprint
 from .load import digest_files
 from .model import Diagnostic, Digest, Status, has_errors
@@ -115,7 +115,7 @@ class _Context:
     staging: Path
     out: Path
     stages: list[Stage]
-    render_salt: str
+    keys: RenderKeys
 
 
 _context: _Context | None = None
@@ -136,7 +136,7 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     intro_files = folder_fingerprint(templates, pattern="intro.*.md")
     labels = sorted((label, entry.id, entry.url) for label, entry in archive.catalog.index.items())
     parse_salt = fingerprint(code, site_path.read_bytes(), labels, intro_files)
-    render_salt = fingerprint(folder_fingerprint(templates), [stage.name for stage in chosen])
+    render_salt = folder_fingerprint(templates)
     cache = BuildCache(out, code)
     pending, summaries = _scan(archive, folder, cache, parse_salt)
     archive.replace_digests(sorted(summaries.values(), key=lambda d: d.path))
@@ -145,17 +145,19 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     can_render = not has_errors(archive.diagnostics)
     jobs_list = [_Job(path, display, key, can_render, {}) for path, display, key in pending]
     if can_render:
-        jobs_list += _stale_renders(archive, cache, chosen, render_salt, out, {d for _, d, _ in pending})
+        jobs_list += _stale_renders(archive, cache, chosen, RenderKeys(archive, render_salt), out,
+                                    {d for _, d, _ in pending})
     staging = out / f".staging-{os.getpid()}"
     parser = Parser(archive.catalog)
     intros = Intros(parser, templates, archive.diagnostics)
     for language in sorted({d.language for d in archive.digests if d.meta.intro}):
         intros.get(language)  # parsed once, here, and shared by every worker
     global _context
-    _context = _Context(archive, parser, intros, staging, out, chosen, render_salt)
+    _context = _Context(archive, parser, intros, staging, out, chosen, RenderKeys(archive, render_salt))
     try:
         done = _run_jobs(jobs_list, jobs)
-        return _finish(archive, cache, done, chosen, out, staging, only, strict)
+        return _finish(archive, cache, done, chosen, out, staging, only, strict,
+                       fingerprint(parse_salt, render_salt))
     finally:
         _context = None
         shutil.rmtree(staging, ignore_errors=True)
@@ -166,8 +168,9 @@ def _scan(archive: Archive, folder: Path, cache: BuildCache, parse_salt: str) ->
     """Return the files to parse, and a summary of every digest: cached, or from its front matter."""
     pending: list[tuple[Path, str, str]] = []
     summaries: dict[str, Digest] = {}
+    prefix = display_prefix(folder)
     for path in digest_files(folder):
-        display = display_path(path)
+        display = prefix + path.name
         with timing.stage("load"):
             raw = path.read_bytes()
             key = fingerprint(parse_salt, raw)
@@ -183,10 +186,11 @@ def _scan(archive: Archive, folder: Path, cache: BuildCache, parse_salt: str) ->
     return pending, summaries
 
 
-def _stale_renders(archive: Archive, cache: BuildCache, chosen: list[Stage], salt: str, out: Path,
+def _stale_renders(archive: Archive, cache: BuildCache, chosen: list[Stage], keys: RenderKeys, out: Path,
                    pending: set[str]) -> list[_Job]:
     """Return a job for each cached digest whose outputs are missing or were made from other inputs."""
     found = []
+    existing = _files_under(out)
     for digest in archive.digests:
         if digest.path in pending:
             continue
@@ -195,11 +199,20 @@ def _stale_renders(archive: Archive, cache: BuildCache, chosen: list[Stage], sal
             if not _renders(stage, digest):
                 continue
             key, outputs = entry.rendered.get(stage.name, ("", ()))
-            if key != render_key(archive, digest, stage, entry.parse_key, salt) or \
-                    not all((out / p).exists() for p in outputs):
+            if key != keys.key(digest, stage, entry.parse_key) or not existing.issuperset(outputs):
                 found.append(_Job(Path(archive.folder) / Path(digest.path).name, digest.path, entry.parse_key,
                                   True, entry.rendered))
                 break
+    return found
+
+
+def _files_under(out: Path) -> set[str]:
+    """Return the path of every file under `out`, relative to it (one directory scan, no stat per file)."""
+    found = set()
+    for folder, _, names in os.walk(out):
+        relative = os.path.relpath(folder, out)
+        prefix = "" if relative == "." else relative + "/"
+        found.update(prefix + name for name in names)
     return found
 
 
@@ -207,14 +220,38 @@ def _renders(stage: Stage, digest: Digest) -> bool:
     return stage.per_digest is not None and (digest.meta.status is Status.FINAL or not stage.finals_only)
 
 
-def render_key(archive: Archive, digest: Digest, stage: Stage, parse_key: str, salt: str) -> str:
-    """Return the hash of everything `stage`'s outputs of `digest` are made from."""
-    entries = [(e.id, e.name, e.description, e.kind, e.url, e.page)
-               for e in (archive.catalog.get(i) for i in digest.citations)]
-    versions = [(d.id, d.language) for d in archive.versions(digest.meta.number)]
-    upcoming = [(c.number, c.start, c.duration, c.link, c.language, c.scheduled, c.note, c.timed)
-                for c in archive.upcoming(digest.meta.date)]
-    return fingerprint(parse_key, salt, stage.name, entries, versions, upcoming, digest.meta)
+class RenderKeys:
+    """What the outputs of a digest are made from, hashed; the catalog's and calls' hashes made once."""
+
+    def __init__(self, archive: Archive, salt: str) -> None:
+        self.archive = archive
+        self.salt = salt
+        self.entries = {e.id: fingerprint(e.name, e.description, e.kind, e.url, e.page) for e in archive.catalog.entries}
+        self.calls: dict[object, str] = {}
+        self.digests: dict[tuple[str, str], str] = {}
+
+    def key(self, digest: Digest, stage: Stage, parse_key: str) -> str:
+        """Return the hash of everything `stage`'s outputs of `digest` are made from."""
+        if (digest.path, parse_key) not in self.digests:
+            self.digests[digest.path, parse_key] = self._context(digest, parse_key)
+        return f"{self.digests[digest.path, parse_key]}:{stage.name}"
+
+    def _context(self, digest: Digest, parse_key: str) -> str:
+        """Return the hash of what all outputs of `digest` are made from.
+
+        The digest's own bytes are in `parse_key`; beside them: the templates (the salt), the
+        catalog entries it cites, its other versions, and the upcoming calls it lists.
+        """
+        archive = self.archive
+        upcoming = []
+        for call in archive.upcoming(digest.meta.date):
+            if call not in self.calls:
+                self.calls[call] = fingerprint(call.number, call.start, call.duration, call.link, call.language,
+                                               call.scheduled, call.note, call.timed)
+            upcoming.append(self.calls[call])
+        versions = [(d.id, d.language) for d in archive.versions(digest.meta.number)]
+        cited = [self.entries[i] for i in digest.citations]
+        return fingerprint(parse_key, self.salt, cited, versions, upcoming)
 
 
 def _run_jobs(jobs_list: list[_Job], jobs: int | None) -> list[_Done]:
@@ -262,7 +299,7 @@ def _work(job: _Job) -> _Done:
         for stage in context.stages:
             if not _renders(stage, digest):
                 continue
-            key = render_key(archive, digest, stage, job.parse_key, context.render_salt)
+            key = context.keys.key(digest, stage, job.parse_key)
             old_key, old_outputs = job.previous.get(stage.name, ("", ()))
             if key == old_key and all((context.out / p).exists() for p in old_outputs):
                 continue
@@ -280,7 +317,7 @@ def _work(job: _Job) -> _Done:
 
 
 def _finish(archive: Archive, cache: BuildCache, done: list[_Done], chosen: list[Stage], out: Path,
-            staging: Path, only: Iterable[str], strict: bool) -> Result:
+            staging: Path, only: Iterable[str], strict: bool, salt: str) -> Result:
     """Merge the workers' results; if all is well, move the staged files into place."""
     by_path = {d.path: d for d in archive.digests}
     result = Result(archive.diagnostics, parsed=len(done), strict=strict)
@@ -298,32 +335,56 @@ def _finish(archive: Archive, cache: BuildCache, done: list[_Done], chosen: list
         return result
     produced: set[str] = set()
     for digest in archive.digests:
-        for stage_name, (_, outputs) in cache.entries[digest.path].rendered.items():
-            for path in outputs:
-                if path in produced:
-                    raise OutputClash(path)
-                produced.add(path)
+        for _, outputs in cache.entries[digest.path].rendered.values():
+            _claim(produced, outputs)
     result.rendered = sum(1 for item in done if item.rendered)
     for item in done:
-        for stage_name, (_, outputs) in item.rendered.items():
+        for _, outputs in item.rendered.values():
             for path in outputs:
-                staged = staging / path
-                if staged.exists():
-                    _commit(staged, out / path, result)
-    for stage in chosen:
-        if stage.per_archive:
-            for output in stage.per_archive(archive):
-                if output.path in produced:
-                    raise OutputClash(output.path)
-                produced.add(output.path)
-                with timing.stage("write"):
-                    if not _same(out / output.path, output.data):
-                        write_atomic(out / output.path, output.data)
-                        result.written += 1
+                if (staging / path).exists():
+                    _commit(staging / path, out / path, result)
+    _write_pages(archive, cache, chosen, out, produced, result, salt)
     result.unchanged = len(produced) - result.written
     _remove_stale(out, produced, set(only))
     cache.save({d.path for d in archive.digests} | {item.display for item in done})
     return result
+
+
+def _claim(produced: set[str], paths: Iterable[str]) -> None:
+    """Add `paths` to the outputs of this build; a path made twice is a programmer's error."""
+    for path in paths:
+        if path in produced:
+            raise OutputClash(path)
+        produced.add(path)
+
+
+def _write_pages(archive: Archive, cache: BuildCache, chosen: list[Stage], out: Path, produced: set[str],
+                 result: Result, salt: str) -> None:
+    """Write the archive-wide outputs (main page sections, tools page, calendar, announcements).
+
+    They are made from the digests' summaries, the catalog and the schedule: when none of those
+    changed (a digest's notes were edited, not its title), last build's files stand.
+    """
+    summaries = [(d.id, d.meta.number, d.meta.date, d.language, d.meta.call_language, d.meta.status, d.meta.time,
+                  d.meta.scheduled, d.meta.intro, d.titles, d.citations) for d in archive.digests]
+    entries = [(e.id, e.name, e.description, e.kind, e.url, e.page, e.aliases) for e in archive.catalog.entries]
+    key = fingerprint(salt, summaries, entries, archive.calls)
+    for stage in chosen:
+        if not stage.per_archive:
+            continue
+        old_key, old_outputs = cache.pages.get(stage.name, ("", ()))
+        if old_key == key and all((out / p).exists() for p in old_outputs):
+            _claim(produced, old_outputs)
+            continue
+        outputs = []
+        for output in stage.per_archive(archive):
+            _claim(produced, [output.path])
+            outputs.append(output.path)
+            with timing.stage("write"):
+                if not _same(out / output.path, output.data):
+                    write_atomic(out / output.path, output.data)
+                    result.written += 1
+        cache.pages[stage.name] = (key, tuple(outputs))
 
 
 def _stage_file(path: Path, data: bytes) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from .model import Diagnostic, Digest
 
 CACHE_FILE = ".cache/digests.pickle"
-_FORMAT = 2  # bump when the pickled shape changes
+_FORMAT = 3  # bump when the pickled shape changes
 
 
 @dataclass
@@ -38,11 +38,12 @@ class BuildCache:
         self.path = out / CACHE_FILE
         self.salt = salt
         self.entries: dict[str, Entry] = {}
+        self.pages: dict[str, tuple[str, tuple[str, ...]]] = {}  # stage -> (key, outputs) of archive-wide files
         try:
             with open(self.path, "rb") as handle:
-                stored_format, stored_salt, entries = pickle.load(handle)
+                stored_format, stored_salt, entries, pages = pickle.load(handle)
             if stored_format == _FORMAT and stored_salt == salt:
-                self.entries = entries
+                self.entries, self.pages = entries, pages
         except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError, AttributeError, ImportError):
             pass  # no cache, or one from another version: build from scratch
 
@@ -57,7 +58,7 @@ class BuildCache:
         fd, temp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump((_FORMAT, self.salt, entries), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((_FORMAT, self.salt, entries, self.pages), handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):

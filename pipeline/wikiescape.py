@@ -25,6 +25,7 @@ The rules, with the MediaWiki pass that would misread the text:
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from urllib.parse import quote
@@ -76,14 +77,14 @@ _COMMON = (
     r"|(?P<newline>[\r\n])"
 )
 _BRACKET = rf"|(?P<bracket>\[(?=\[|//|(?i:{_PROTOCOLS})))"
-_PATTERNS = {
-    (label, cell, header): re.compile(
+@functools.cache
+def _pattern(label: bool, cell: bool, header: bool) -> re.Pattern[str]:
+    """Return what must be escaped in one context; compiled when first needed (each takes milliseconds)."""
+    return re.compile(
         _COMMON
         + (r"|(?P<labelchar>[\[\]|])" if label else _BRACKET)
         + (r"|(?P<pipe>\|)" if cell and not label else "")
         + (r"|(?P<bang>!(?=!))" if header else ""))
-    for label in (False, True) for cell in (False, True) for header in (False, True)
-}
 _LINK_START = re.compile(rf"\[|//|(?i:{_PROTOCOLS})")  # what a "[" just before would turn into a link
 _SPECIAL = re.compile(r"[{~'_<&:\[\]|!\r\n]|RFC|PMID|ISBN")  # fast path: text with none of these is safe
 _LINE_START = {"*": "&#42;", "#": "&#35;", ":": "&#58;", ";": "&#59;", "=": "&#61;", " ": "&#32;"}
@@ -116,7 +117,7 @@ def escape(text: str, context: Context = RUNNING, *, start: bool = False, before
     if not text:
         return text
     if _SPECIAL.search(text):
-        out = _PATTERNS[context.label, context.cell, context.header].sub(_replace, text)
+        out = _pattern(context.label, context.cell, context.header).sub(_replace, text)
     else:
         out = text
     if text[0] == "'" and before.endswith("'") and out.startswith("'"):

@@ -240,10 +240,13 @@ def tools_page_text(archive: Archive) -> str:
     """Return "Wikimedia Clinics/Tools and resources": every entry by kind, with the digests citing it."""
     language = _main_language(archive)
     writer = Writer(archive.site, archive.catalog)
-    citing: dict[str, list[Digest]] = {}
+    prefix = archive.site.wiki.page_prefix + "/"
+    citing: dict[str, list[str]] = {}
     for digest in published(archive):
+        title = page_title(archive, digest)
+        link = local_link(title, title.removeprefix(prefix))  # made once, however many entries it cites
         for entry_id in digest.citations:
-            citing.setdefault(entry_id, []).append(digest)
+            citing.setdefault(entry_id, []).append(link)
     parts = [wikiescape.text(language.t("tools_page_intro"), start=True)]
     for kind in KINDS:
         entries = sorted((e for e in archive.catalog.entries if e.kind == kind),
@@ -251,17 +254,12 @@ def tools_page_text(archive: Archive) -> str:
         if entries:
             parts.append(heading_line(2, wikiescape.heading(language.t(f"kind_{kind}"))))
             parts.append("\n".join(line for entry in entries
-                                    for line in _tool_lines(archive, writer, entry, citing.get(entry.id, []),
-                                                            language)))
+                                    for line in _tool_lines(writer, entry, citing.get(entry.id, []), language)))
     return join_blocks(parts)
 
 
-def _tool_lines(archive: Archive, writer: Writer, entry: CatalogEntry, digests: Sequence[Digest],
-                language: Language) -> list[str]:
+def _tool_lines(writer: Writer, entry: CatalogEntry, links: Sequence[str], language: Language) -> list[str]:
     lines = [writer.tool_line(entry)]
-    if digests:
-        prefix = archive.site.wiki.page_prefix + "/"
-        links = ", ".join(local_link(title, title.removeprefix(prefix))
-                          for title in (page_title(archive, d) for d in digests))
-        lines.append(f"** {wikiescape.text(language.t('cited_in'))}: {links}")
+    if links:
+        lines.append(f"** {wikiescape.text(language.t('cited_in'))}: {', '.join(links)}")
     return lines
