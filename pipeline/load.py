@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -50,7 +51,8 @@ class Source:
 
 def digest_files(folder: Path) -> list[Path]:
     """Return the Markdown files in `folder`, sorted by name."""
-    return sorted(p for p in folder.glob("*.md") if p.is_file())
+    names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(".md") and entry.is_file())
+    return [folder / name for name in names]
 
 
 def load_source(path: Path, display: str, raw: bytes | None = None) -> tuple[Source | None, list[Diagnostic]]:
