@@ -161,3 +161,40 @@ def test_catalog_command_lists_citing_digests(example: Path) -> None:
     assert lines[0] == "    m:Trust and Safety"
     assert lines[1] == "    https://meta.wikimedia.org/wiki/Trust_and_Safety"
     assert lines[2].startswith("    cited by: 001, 002, 003")
+
+
+def test_the_generated_section_in_each_output(scratch: Path) -> None:
+    """Each entry once, in order of first mention, with its link and description: text, HTML and wikitext."""
+    import datetime as dt
+
+    from lxml import html as lxml_html
+
+    from conftest import TEMPLATES
+    from pipeline import email_mime, wikitext
+    from pipeline.archive import load_archive
+
+    (scratch / "catalog.yaml").write_text(CATALOG, encoding="utf-8")
+    body = "## T\n\nAsk [T&S][], then use [Quarry][], then [the SQL tool][] again and [them][trust-and-safety].\n"
+    (scratch / "001.md").write_text(digest_text(1, "intro: false\n", body), encoding="utf-8")
+    archive = load_archive(scratch, TEMPLATES, dt.date(2026, 1, 1))
+    (digest,) = archive.digests
+    assert digest.citations == ("trust-and-safety", "quarry")
+
+    made = email_mime.bodies(archive, digest)
+    text = made.text.split("Tools and resources mentioned\n-----------------------------\n\n", 1)[1]
+    assert text.startswith("* Trust and Safety team [2] – Handles safety issues.\n"
+                           "* Quarry [3] – Runs SQL queries against the wiki replicas.\n")
+    assert "[2] https://meta.wikimedia.org/wiki/Trust_and_Safety" in made.text
+    assert "[3] https://quarry.wmcloud.org/" in made.text
+
+    page = lxml_html.fromstring(made.html)
+    heading = next(h for h in page.iter("h2") if h.text_content() == "Tools and resources mentioned")
+    items = heading.getnext().findall("li")
+    assert [(li.text_content(), li.find("a").get("href")) for li in items] == [
+        ("Trust and Safety team – Handles safety issues.", "https://meta.wikimedia.org/wiki/Trust_and_Safety"),
+        ("Quarry – Runs SQL queries against the wiki replicas.", "https://quarry.wmcloud.org/")]
+
+    wiki = wikitext.page_text(archive, digest)
+    assert ("== Tools and resources mentioned ==\n"
+            "* [[Trust and Safety|Trust and Safety team]] – Handles safety issues.\n"
+            "* [https://quarry.wmcloud.org/ Quarry] – Runs SQL queries against the wiki replicas.\n") in wiki
