@@ -155,6 +155,8 @@ def _opening(digest: Digest, language: Language, date_text: str, versions: Seque
         name = language.language_names.get(meta.call_language, meta.call_language)
         call_language = language.t("call_language", language=name)
     sentences = [language.t("opening", number=digest.number_text, date=date_text, call_language=call_language)]
+    if meta.intro:  # without the standard introduction (a call opened by a scheduled segment) it would not be true
+        sentences.append(language.t("volunteer_topics"))
     attendance = meta.attendance
     if attendance and attendance.staff and attendance.volunteers:
         sentences.append(language.t("attendance", staff=attendance.staff, volunteers=attendance.volunteers))

@@ -109,6 +109,7 @@ STRINGS: dict[str, tuple[str, ...]] = {
     "call_language": ("language",), "cited_in": (), "event_title": ("number",), "footer": (), "greeting": (),
     "kind_contact": (), "kind_group": (), "kind_page": (), "kind_program": (), "kind_tool": (),
     "links_heading": (), "meeting_link": (), "on_meta": ("page",), "opening": ("call_language", "date", "number"),
+    "volunteer_topics": (),
     "other_versions": ("versions",), "scheduled": ("presenter", "topic"), "scheduled_topic": ("topic",),
     "signature": (), "subject": ("number", "topics"), "title": ("number",), "tools_heading": (),
     "tools_page_intro": (), "topic": ("n", "title"), "upcoming_call": ("date", "number", "time", "weekday"),
