@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -30,17 +29,28 @@ TARGETS = {
 }
 
 
+_WRAPPER = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"status": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr[-3000:], "wall": wall,
+                  "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}))
+"""
+
+
 def measure(command: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run `command`; return its wall and CPU seconds and peak RSS (MB) of the largest process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"bench: {' '.join(command)} failed:\n{proc.stderr[-3000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "rss_mb": after.ru_maxrss / 1024, "stdout": proc.stdout}
+    """Run `command`; return its wall and CPU seconds and the peak RSS (MB) of its largest process.
+
+    A small wrapper process runs it, so that CPU and RSS count this command and its workers only.
+    """
+    proc = subprocess.run([PY, "-c", _WRAPPER, *command], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+    result = json.loads(proc.stdout)
+    if result["status"] != 0:
+        raise SystemExit(f"bench: {' '.join(command)} failed:\n{result['stderr']}")
+    return {"wall": result["wall"], "cpu": result["cpu"], "rss_mb": result["rss_mb"], "stdout": result["stdout"]}
 
 
 def cold_build(corpus: Path, out: Path, only: str = "") -> dict[str, object]:
