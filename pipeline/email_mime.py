@@ -39,6 +39,8 @@ GMAIL_CLIP_BYTES = 102 * 1000  # Gmail shows "[Message clipped]" past about 102 
 DEFAULT_HOUR = dt.time(12, 0)  # the built Date of a call whose time is unknown
 _SPACE = re.compile(r"\s+")
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_NAMED_ADDRESS = re.compile(r"(?P<name>.*?)\s*<(?P<address>[^<>\s]+@[^<>\s]+)>")
+_BARE_ADDRESS = re.compile(r"[^<>\s\"]+@[^<>\s\"]+")
 
 
 @dataclass(frozen=True)
@@ -148,9 +150,25 @@ def message_id(site: Site, digest_id: str, list_name: str, serial: int = 0) -> s
     return f"<{digest_id}.{list_name}{suffix}.{token}@{sender_domain(site)}>"
 
 
+def parse_address(value: str) -> tuple[str, str]:
+    """Return the display name and the address of "Name <user@host>" or "user@host", as written.
+
+    email.utils.parseaddr reads an unquoted comma as the end of an address ("Clinics, WMF
+    <a@example.org>" gives the address "Clinics") and a colon as a group, so that words in
+    a display name could take the place of the address.
+    """
+    text = header_text(value)
+    named = _NAMED_ADDRESS.fullmatch(text)
+    if named:
+        return named["name"].strip().strip('"').strip(), named["address"]
+    if _BARE_ADDRESS.fullmatch(text):
+        return "", text
+    return parseaddr(text)
+
+
 def sender_domain(site: Site) -> str:
     """Return the domain of the sender's address (for Message-IDs)."""
-    address = parseaddr(header_text(site.sender))[1]
+    address = parse_address(site.sender)[1]
     domain = address.rpartition("@")[2]
     return domain if address.count("@") == 1 and re.fullmatch(r"[A-Za-z0-9.-]+", domain) else "clinics.invalid"
 
@@ -211,21 +229,23 @@ def _body_part(body: str, subtype: str) -> MIMEPart:
 
 
 def _set_subject(message: EmailMessage, subject: str) -> None:
-    """Set the Subject, RFC 2047-encoded when it is not ASCII.
+    """Set the Subject, folded by hand, RFC 2047-encoded when it is not ASCII.
 
     The email package's own folder leaves a space before a line break that precedes an encoded
-    word, so a folded subject reads back with a doubled space; encoded words that follow one
-    another across a fold read back exactly.
+    word, so a folded subject reads back with a doubled space; and it folds some long ASCII
+    subjects (one with an "@") before their first word, so that they read back with a leading
+    space. Encoded words that follow one another across a fold read back exactly. A subject
+    that holds "=?" is encoded too: written as it is, a reader would decode "=?utf-8?q?…?="
+    in a topic's title into other text.
     """
-    if subject.isascii():
-        message["Subject"] = subject
-        return
-    encoded = Header(subject, "utf-8", header_name="Subject").encode(linesep=SMTP.linesep, maxlinelen=76)
+    plain = subject.isascii() and "=?" not in subject
+    encoded = Header(subject, "us-ascii" if plain else "utf-8", header_name="Subject").encode(
+        linesep=SMTP.linesep, maxlinelen=78 if plain else 76)
     message.set_raw("Subject", encoded)
 
 
 def _address(value: str) -> Address:
-    name, address = parseaddr(header_text(value))
+    name, address = parse_address(value)
     username, _, domain = address.rpartition("@")
     return Address(display_name=name, username=username, domain=domain)
 

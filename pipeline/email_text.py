@@ -25,7 +25,9 @@ WIDTH = 72
 SIGNATURE_DELIMITER = "-- "  # the standard one: readers dim what follows and leave it out of replies
 _UNDERLINES = {1: "=", 2: "-", 3: "~"}
 _BULLETS = ("*", "-")
-_SPACE = re.compile(r"\s+")
+# Words break at ASCII whitespace only: a no-break space (U+00A0, U+202F) glues, and other Unicode
+# spaces are kept as written, as the HTML email and the wiki keep them.
+_SPACE = re.compile(r"[ \t\n\r\f]+")
 _CONTROL = dict.fromkeys(c for c in range(0x20) if c not in (9, 10, 13)) | {0x7F: None}
 _BLOCK_TAGS = frozenset({"p", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table",
                          "hr", "div"})
@@ -86,12 +88,16 @@ class Words:
             self.joinable = True
 
     def glue(self, text: str) -> None:
-        """Attach `text` to the last word with a space no line may break at (for "[3]" markers)."""
+        """Attach `text` to the last word with a space no line may break at (for "[3]" markers).
+
+        Whitespace written before the marker (at the end of a link's label) still separates
+        the marker from the text after it: "[x ](…)y" is "x [3] y", as the HTML shows "x y".
+        """
         if self.words and isinstance(self.words[-1], str):
             self.words[-1] = f"{self.words[-1]} {text}"
         else:
             self.words.append(text)
-        self.joinable = True
+            self.joinable = True
 
     def hard_break(self) -> None:
         self.words.append(BREAK)
@@ -144,14 +150,17 @@ def _emphasis(el: etree.Element, out: Words, links: Links, emphasis: int) -> Non
 
 
 def _close(out: Words, mark: str) -> None:
-    """Attach a closing mark to the last word, whatever whitespace came before it."""
+    """Attach a closing mark to the last word, whatever whitespace came before it.
+
+    That whitespace still separates the mark from the text after it, as in the HTML.
+    """
     if not mark:
         return
     if out.words and isinstance(out.words[-1], str):
         out.words[-1] = str(out.words[-1]) + mark
     else:
         out.words.append(mark)
-    out.joinable = True
+        out.joinable = True
 
 
 def _code(el: etree.Element, out: Words, links: Links, emphasis: int) -> None:
@@ -167,7 +176,7 @@ def _link(el: etree.Element, out: Words, links: Links, emphasis: int) -> None:
 
 def shows_its_address(el: etree.Element, href: str) -> bool:
     """Return True when the link's visible text is its address: it needs no marker."""
-    label = _SPACE.sub(" ", "".join(el.itertext())).strip()
+    label = _SPACE.sub(" ", "".join(el.itertext())).strip(" ")
     return label == href or (href.startswith("mailto:") and label == href.removeprefix("mailto:"))
 
 
@@ -335,7 +344,7 @@ def _grid(texts: list[list[str]], styles: list[list[str]], head: int, columns: i
             pad = " " * (size - width(text))
             align = styles[n][i] if i < len(styles[n]) else ""
             cells.append(pad + text if "right" in align else text + pad)
-        lines.append("  ".join(cells).rstrip())
+        lines.append("  ".join(cells).rstrip(" "))
         if n + 1 == head:
             lines.append("  ".join("-" * size for size in sizes))
     return lines
@@ -364,7 +373,7 @@ def render_text(letter: Letter) -> str:
     listed = [_join([heading(pieces_words((letter.links_heading,), links), 2, WIDTH), links.lines()])]
     body = _join([_join(top), *sections, *(listed if links.numbers else [])], 2)
     lines = _join([body, signature, [SIGNATURE_DELIMITER, *footer]])
-    return "\n".join(line if line == SIGNATURE_DELIMITER else line.rstrip() for line in lines) + "\n"
+    return "\n".join(line if line == SIGNATURE_DELIMITER else line.rstrip(" ") for line in lines) + "\n"
 
 
 def _words_lines(pieces: Paragraph, links: Links, columns: int = WIDTH) -> list[str]:

@@ -10,7 +10,9 @@ references after it has recognised markup, so they show as the character itself.
 
 The rules, with the MediaWiki pass that would misread the text:
 - preprocessor: "{{" templates and "{{{" parameters, "-{" language conversion,
-  "<tag", "</tag", "<!--" (extension tags, raw HTML, comments);
+  "<tag", "</tag", "<!--" (extension tags, raw HTML, comments); and "<" before whatever
+  else mwparserfromhell may take for a tag name ("<0 …>", "<é …>"), for the tools that read
+  pages with it: such a "tag" can swallow the lines after it, a heading included;
 - pre-save transform: "~~~", "~~~~", "~~~~~" signatures;
 - double underscores: "__NOTOC__" and every other behaviour switch;
 - links: "[[", "[" before a URL or "//", a URL protocol in text (free links), and
@@ -70,7 +72,7 @@ _COMMON = (
     r"|(?P<tilde>~~~)"
     r"|(?P<quote>'(?='))"
     r"|(?P<under>_(?=_[^\W_]))"
-    r"|(?P<tag><(?=[!/?A-Za-z]))"
+    r"|(?P<tag><(?=[^\s#&'*\-:;=>\[\]{|}]))"
     r"|(?P<entity>&(?=#?\w+;))"
     rf"|(?P<scheme>(?<![A-Za-z0-9_])(?i:{_FREE_LINK}))"
     rf"|(?P<magic>(?<![A-Za-z0-9_])(?:RFC|PMID|ISBN)(?={_SPACES}+[0-9]))"
@@ -86,6 +88,8 @@ def _pattern(label: bool, cell: bool, header: bool) -> re.Pattern[str]:
         + (r"|(?P<pipe>\|)" if cell and not label else "")
         + (r"|(?P<bang>!(?=!))" if header else ""))
 _LINK_START = re.compile(rf"\[|//|(?i:{_PROTOCOLS})")  # what a "[" just before would turn into a link
+# A protocol that ends a text: MediaWiki links nothing there, but mwparserfromhell links "svn://</code>".
+_TRAILING_PROTOCOL = re.compile(rf"(?<![A-Za-z0-9_])(?i:{_PROTOCOLS})\Z")
 _SPECIAL = re.compile(r"[{~'_<&:\[\]|!\r\n]|RFC|PMID|ISBN")  # fast path: text with none of these is safe
 _LINE_START = {"*": "&#42;", "#": "&#35;", ":": "&#58;", ";": "&#59;", "=": "&#61;", " ": "&#32;"}
 
@@ -127,6 +131,10 @@ def escape(text: str, context: Context = RUNNING, *, start: bool = False, before
     if out.endswith(text[-1]) and (text[-1] == "'" and after.startswith("'") or
                                    text[-1] == "[" and _LINK_START.match(after)):
         out = out[:-1] + f"&#{ord(text[-1])};"
+    trailing = _TRAILING_PROTOCOL.search(out) if after else None
+    if trailing:
+        colon = trailing.start() + trailing.group().index(":")
+        out = out[:colon] + "&#58;" + out[colon + 1:]
     if start:
         out = line_start(out)
     return out

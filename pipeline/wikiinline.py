@@ -59,6 +59,9 @@ def join(tokens: Sequence[Token], start: bool = False) -> str:
     out: list[str] = []
     for n, token in enumerate(resolved):
         if isinstance(token, Markup):
+            run = _quote_run(out, token.wikitext)
+            if run == 4 or run > 5:
+                out.append(wikiescape.NOWIKI)  # ''a''''b'': four apostrophes would read as "'" and bold
             out.append(token.wikitext)
             continue
         after = resolved[n + 1] if n + 1 < len(resolved) else None
@@ -66,6 +69,20 @@ def join(tokens: Sequence[Token], start: bool = False) -> str:
             token.text, token.context, start=start and n == 0,
             before=out[-1] if out else "", after=after.wikitext if isinstance(after, Markup) else ""))
     return "".join(out)
+
+
+def _quote_run(out: list[str], markup: str) -> int:
+    """Return how many apostrophes in a row `markup` would make, written after `out`.
+
+    MediaWiki reads a run of 2, 3 or 5 as the italic and bold marks the writer meant (5: one
+    of each, opening or closing); a run of 4 or more than 5 is read as text plus marks. Only
+    generated markup ends or starts a run: escaping turns a text's edge apostrophe into &#39;.
+    """
+    lead = len(markup) - len(markup.lstrip("'"))
+    if not lead:
+        return 0
+    tail = "".join(out[-4:])
+    return lead + len(tail) - len(tail.rstrip("'"))
 
 
 def _merge(tokens: Sequence[Token]) -> list[Token]:
@@ -147,9 +164,19 @@ def external(href: str, label: list[Token]) -> list[Token]:
 
 
 def label_or_nowiki(label: list[Token]) -> list[Token]:
-    """Return a label that MediaWiki will not replace: "[[a|]]" is the pipe trick, "[url]" a number."""
-    if all(isinstance(t, Text) and not t.text.strip() for t in label):
+    """Return a label that MediaWiki shows as it is: not replaced, and not shortened.
+
+    An empty label would be replaced ("[[a|]]" is the pipe trick, "[url]" a number), so it
+    becomes <nowiki/>. MediaWiki drops the spaces between an external link's address and its
+    label, so a label that starts with a space (or is one) starts with a character reference.
+    """
+    if all(isinstance(t, Text) and not t.text for t in label):
         return [Markup(wikiescape.NOWIKI)]
+    first = label[0]
+    if isinstance(first, Text) and first.text[:1].isspace():
+        char = first.text[0]
+        reference = "&#32;" if char in " \t\n\r\f" else f"&#{ord(char)};"
+        return [Markup(reference), Text(first.text[1:], first.context), *label[1:]]
     return label
 
 

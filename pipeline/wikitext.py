@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 _HEADING_LINE = re.compile(r"(={1,6}) .* \1")
 _LISTS = ("ul", "ol")
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_BLANK = " \t\n\r\f"  # what MediaWiki and browsers collapse; a no-break or ideographic space is text
 
 
 def file_name(digest: Digest) -> str:
@@ -168,7 +169,7 @@ class Writer:
                 style = cell.get("style") or (f"text-align: {cell.get('align')};" if cell.get("align") else "")
                 attributes = f'style="{wikiescape.attribute(style)}" | ' if style else ""
                 content = self.inline(cell, wikiescape.HEADER_CELL if header else wikiescape.CELL)
-                lines.append(f"{'!' if header else '|'} {attributes}{content}".rstrip())
+                lines.append(f"{'!' if header else '|'} {attributes}{content}".rstrip(" "))
         lines.append("|}")
         return "\n".join(lines)
 
@@ -185,12 +186,12 @@ class Writer:
             if li.tag != "li":
                 continue
             first, blocks = self._item_parts(li)
-            lines.append(f"{mark} {first}".rstrip())
+            lines.append(f"{mark} {first}".rstrip(" "))
             for block in blocks:
                 if block.tag in _LISTS and _start(block) == 1:
                     lines += self._list_lines(block, mark)
                 elif block.tag == "p":
-                    lines.append(f"{mark}: {self.inline(block)}".rstrip())
+                    lines.append(f"{mark}: {self.inline(block)}".rstrip(" "))
                 else:
                     lines.append(f"{mark}: {self._flat(block)}")
         return lines
@@ -210,7 +211,7 @@ class Writer:
             else:
                 blocks.append(child)
             if child.tail and blocks:
-                if child.tail.strip():
+                if child.tail.strip(_BLANK):
                     blocks.append(_paragraph_of(child.tail))
             elif child.tail:
                 tokens.append(Text(child.tail, wikiescape.RUNNING))

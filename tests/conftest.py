@@ -8,12 +8,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGESTS = ROOT / "digests"
 TEMPLATES = ROOT / "templates"
 REQUIRE_ALL = os.environ.get("CLINICS_REQUIRE_ALL") == "1"
+
+# Property tests draw the same examples on every run, so that CI fails (or passes) for everyone alike.
+hypothesis.settings.register_profile("clinics", derandomize=True, database=None)
+hypothesis.settings.load_profile("clinics")
 
 
 def need(available: bool, reason: str) -> None:
