@@ -102,7 +102,7 @@ class _Automail(InlineProcessor):
     """<name@example.org> as a plain mailto link (the built-in one hides it in entities)."""
 
     def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:
-        address = m.group(1).removeprefix("mailto:")
+        address = self.unescape(m.group(1)).removeprefix("mailto:")  # "\." was a placeholder till now
         el = etree.Element("a", href="mailto:" + address)
         el.text = markdown.util.AtomicString(address)
         return el, m.start(0), m.end(0)
@@ -360,11 +360,36 @@ def parse_partial(parser: Parser, path: Path, display: str) -> tuple[list[Topic]
     return topics, problems
 
 
+def _check_block_structure(block: etree.Element, locator: Locator) -> list[Diagnostic]:
+    """Return a heading inside a list or quote, and text Python-Markdown could not read (its placeholders)."""
+    problems = []
+    for el in block.iter():
+        if el is not block and el.tag in _HEADINGS:
+            problems.append(error(
+                "nested-heading", f"a heading ('{plain_text(el)[:40]}') inside a list or a quote",
+                locator.inside(block, plain_text(el)[:40]),
+                "start the heading at the beginning of a line, after a blank line, with no indentation"))
+        leaked = [t for t in (el.text, el.tail, *el.attrib.values()) if t and _PLACEHOLDER.search(t)]
+        if leaked:
+            before = _PLACEHOLDER.split(leaked[0])[0].strip()[:40]
+            problems.append(error(
+                "unreadable-markdown", "Markdown could not read part of this paragraph: some of it would be lost",
+                locator.inside(block, before or first_text(block)),
+                "look for emphasis marks ('*', '_') or backticks next to each other, and separate them "
+                "with a space, or escape one with '\\'"))
+    return problems
+
+
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_PLACEHOLDER = re.compile(f"[{markdown.util.STX}{markdown.util.ETX}]")
+
+
 def check_body(root: etree.Element, state: ParseState, locator: Locator, catalog: Catalog) -> list[Diagnostic]:
     """Return the problems of the element tree that only the tree shows: links, images, references."""
     problems = [error(code, message, locator.location(offset), hint)
                 for code, message, offset, hint in state.problems]
     for block in root:
+        problems += _check_block_structure(block, locator)
         deepest = depth(block)
         if deepest > MAX_DEPTH:
             problems.append(error(
