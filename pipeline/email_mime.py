@@ -28,7 +28,7 @@ from .document import Document, Link, Paragraph, Section, document, fill, wiki_u
 from .email_html import render_html
 from .email_text import render_text
 from .model import Diagnostic, Digest, Location, warning
-from .site import ListFormat, MailingList, Site
+from .site import ListFormat, MailingList, Site, split_address
 
 if TYPE_CHECKING:
     from .archive import Archive
@@ -39,8 +39,6 @@ GMAIL_CLIP_BYTES = 102 * 1000  # Gmail shows "[Message clipped]" past about 102 
 DEFAULT_HOUR = dt.time(12, 0)  # the built Date of a call whose time is unknown
 _SPACE = re.compile(r"\s+")
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_NAMED_ADDRESS = re.compile(r"(?P<name>.*?)\s*<(?P<address>[^<>\s]+@[^<>\s]+)>")
-_BARE_ADDRESS = re.compile(r"[^<>\s\"]+@[^<>\s\"]+")
 
 
 @dataclass(frozen=True)
@@ -158,12 +156,7 @@ def parse_address(value: str) -> tuple[str, str]:
     a display name could take the place of the address.
     """
     text = header_text(value)
-    named = _NAMED_ADDRESS.fullmatch(text)
-    if named:
-        return named["name"].strip().strip('"').strip(), named["address"]
-    if _BARE_ADDRESS.fullmatch(text):
-        return "", text
-    return parseaddr(text)
+    return split_address(text) or parseaddr(text)
 
 
 def sender_domain(site: Site) -> str:

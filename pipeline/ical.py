@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -89,8 +90,14 @@ def _utc(moment: dt.datetime) -> str:
 
 def escape(text: str) -> str:
     """Return `text` as an iCalendar TEXT value: backslash, semicolon, comma and newline escaped."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n"))
+    text = text.replace("\r\n", "\n")
+    # Every other line break (CR, NEL, U+2028, U+2029) is a line break too; other controls are dropped.
+    text = "".join("\n" if char in _BREAKS else char for char in text
+                   if char in _BREAKS or char == "\n" or unicodedata.category(char) != "Cc")
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+_BREAKS = frozenset("\r\x0b\x0c\x85\u2028\u2029")
 
 
 def fold(line: str) -> str:

@@ -29,13 +29,12 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
-from email.utils import parseaddr
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .archive import Archive
 from .model import Diagnostic, Status
-from .site import ListFormat, MailingList
+from .site import ListFormat, MailingList, split_address
 
 if TYPE_CHECKING:
     from .email_mime import Bodies
@@ -309,7 +308,7 @@ def _deliver(server: Server, message: EmailMessage, sender: str, recipient: str)
     except KeyboardInterrupt as exc:
         raise _NotSent("interrupted before connecting") from exc
     try:
-        _transfer(smtp, server, message, parseaddr(sender)[1], recipient, context)
+        _transfer(smtp, server, message, (split_address(sender) or ('', sender))[1], recipient, context)
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             smtp.quit()

@@ -6,6 +6,7 @@ import difflib
 import enum
 import re
 import string
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,24 @@ class Language:
         return self.date_pattern.format(
             day=day.day, day_ordinal=ordinal(day.day), month=self.months[day.month - 1],
             year=day.year, weekday=self.weekdays[day.weekday()])
+
+
+_NAMED_ADDRESS = re.compile(r"(?P<name>.*?)\s*<(?P<address>[^<>\s]+@[^<>\s]+)>")
+_BARE_ADDRESS = re.compile(r"[^<>\s\"]+@[^<>\s\"]+")
+
+
+def split_address(value: str) -> tuple[str, str] | None:
+    """Return the display name and address of "Name <user@host>" or "user@host"; None for anything else.
+
+    Unlike email.utils.parseaddr, an unquoted comma or colon in the name stays in the name.
+    """
+    text = value.strip()
+    named = _NAMED_ADDRESS.fullmatch(text)
+    if named:
+        return named["name"].strip().strip('"').strip(), named["address"]
+    if _BARE_ADDRESS.fullmatch(text):
+        return "", text
+    return None
 
 
 def ordinal(n: int) -> str:
@@ -165,10 +184,18 @@ class _SiteReader:
         if problem:
             self.problems.append(problem)
             return default
-        if "\n" in value.strip() or "\r" in value:
-            self.problems.append(error("wrong-type", f"'{_name(path)}' must be a single line",
-                                       self.data.at(path)))
+        if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value.strip()):
+            self.problems.append(error("wrong-type", f"'{_name(path)}' must be a single line, without control "
+                                       "characters", self.data.at(path), "write it on one line"))
         return str(value)
+
+    def address(self, path: tuple[object, ...]) -> str:
+        """Return the mail address at `path` ("Name <user@host>" or "user@host"), checked."""
+        value = self.text(path)
+        if value and split_address(value) is None:
+            self.problems.append(error("bad-address", f"'{_name(path)}' is not a mail address: {value!r}",
+                                       self.data.at(path), "write user@host, or Name <user@host>"))
+        return value
 
     def _get(self, path: tuple[object, ...]) -> object:
         value: object = self.data.value
@@ -205,7 +232,7 @@ class _SiteReader:
                         self.text(("smtp", "password_env")))
         languages = self.languages()
         return Site(
-            title=self.text(("title",)), sender=self.text(("sender",)),
+            title=self.text(("title",)), sender=self.address(("sender",)),
             wiki=wiki or Wiki(*[""] * 7), smtp=smtp or Smtp("", 0, False, "", ""),
             lists=self.lists(languages), interwiki=self.interwiki(), languages=languages,
             timezones=self.timezones(), path=shown)
@@ -264,7 +291,7 @@ class _SiteReader:
                 continue
             self.problems += check_keys(self.data, path, _LIST, _LIST, "a mailing list")
             name = self.text(path + ("name",))
-            if name and not SAFE_NAME.match(name):
+            if not SAFE_NAME.match(name):
                 self.problems.append(error("bad-name", f"list name '{name}' must be lower-case letters, digits and '-'",
                                            self.data.at(path + ("name",)), "it names a folder under build/email/"))
             fmt = self.text(path + ("format",))
@@ -279,7 +306,7 @@ class _SiteReader:
                     self.problems.append(error("unknown-language", f"list language '{code}' is not in 'languages'",
                                                self.data.at(path + ("languages", j)),
                                                "known: " + ", ".join(languages)))
-            found.append(MailingList(name, self.text(path + ("address",)), tuple(map(str, codes)),
+            found.append(MailingList(name, self.address(path + ("address",)), tuple(map(str, codes)),
                                      ListFormat(fmt) if fmt in ("plain", "multipart") else ListFormat.PLAIN))
         return tuple(found)
 

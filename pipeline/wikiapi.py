@@ -11,7 +11,7 @@ lines: `Saved.replaced` then names a revision other than the one the edit was ba
 """
 from __future__ import annotations
 
-import email.utils
+
 import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .document import wiki_url
+from .site import split_address
 
 if TYPE_CHECKING:
     from .site import Site
@@ -239,7 +240,7 @@ def user_agent(site: Site) -> str:
         own = version("clinics-digests")
     except PackageNotFoundError:
         own = "0"
-    contact = email.utils.parseaddr(site.sender)[1] or site.sender
+    contact = (split_address(site.sender) or ('', site.sender))[1]
     page = wiki_url(site, site.wiki.page_prefix)
     return f"clinics-digests/{own} ({page}; {contact}) python-requests/{requests.__version__}"
 

@@ -131,3 +131,9 @@ def test_new_for_an_unscheduled_call_uses_today(example: Path) -> None:
     result = run_cli("new", "013", "--digests", example, "--today", "2020-11-03", cwd=example.parent)
     assert result.status == 0, result.err
     assert (example / "013.md").read_text(encoding="utf-8").startswith("---\nnumber: 13\ndate: 2020-11-03\n")
+
+
+def test_ical_text_keeps_every_line_break_inside_its_value() -> None:
+    from pipeline.ical import escape
+
+    assert escape("a\u2028b\x85c\r\nd\re\x07f") == "a\\nb\\nc\\nd\\nef"
