@@ -18,7 +18,7 @@ from pathlib import Path
 from .model import Diagnostic, Digest
 
 CACHE_FILE = ".cache/digests.pickle"
-_FORMAT = 3  # bump when the pickled shape changes
+_FORMAT = 4  # bump when the pickled shape changes
 
 
 @dataclass

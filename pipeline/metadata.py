@@ -6,12 +6,11 @@ import re
 from typing import Any
 
 from .load import Source
-from .model import Attendance, Count, Diagnostic, Location, Meta, Scheduled, Status, error, warning
+from .model import META_KEYS, Attendance, Count, Diagnostic, Location, Meta, Scheduled, Status, error, warning
 from .site import Site
 from .yamldata import YamlData, check_keys, load_yaml, type_name
 
-KEYS = ("number", "date", "language", "call_language", "time", "duration", "attendance", "scheduled",
-        "intro", "status")
+KEYS = META_KEYS
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z")
 _TIME = re.compile(r"(\d{2}):(\d{2})\Z")
 _COUNT = re.compile(r"~\s*(\d+)\Z")
@@ -63,10 +62,12 @@ class _MetaReader:
         status = self.status()
         if number is None or date is None or language is None or call_language is None:
             return None
-        keys = tuple((str(path[0]), where.line, where.column)
-                     for path, where in self.data.key_locations.items() if len(path) == 1)
+        places: list[int] = []
+        for key in META_KEYS:
+            where = self.data.key_locations.get((key,))
+            places += (where.line, where.column) if where else (0, 0)
         return Meta(number, date, language, call_language, time, duration, attendance, scheduled,
-                    intro, status, keys)
+                    intro, status, tuple(places))
 
     def number(self) -> int | None:
         value = self.value.get("number")

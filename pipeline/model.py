@@ -95,6 +95,10 @@ class Scheduled:
     presenter: str = ""
 
 
+META_KEYS = ("number", "date", "language", "call_language", "time", "duration", "attendance", "scheduled",
+             "intro", "status")
+
+
 @dataclass(frozen=True)
 class Meta:
     """A digest's front matter, validated."""
@@ -109,13 +113,15 @@ class Meta:
     scheduled: Scheduled | None = None
     intro: bool = True
     status: Status = Status.FINAL
-    keys: tuple[tuple[str, int, int], ...] = ()  # (key, line, column) of each key, for diagnostics
+    # Where each key of META_KEYS is written: line and column, one after the other (0 when absent).
+    # Plain small ints, so that ten thousand cached summaries cost no objects for it.
+    places: tuple[int, ...] = ()
 
     def key_location(self, key: str, path: str) -> Location:
         """Return where `key` is written in the file at `path`; its front matter's first line if absent."""
-        for name, line, column in self.keys:
-            if name == key:
-                return Location(path, line, column)
+        index = 2 * META_KEYS.index(key)
+        if index + 1 < len(self.places) and self.places[index]:
+            return Location(path, self.places[index], self.places[index + 1])
         return Location(path, 1, 1)
 
 
