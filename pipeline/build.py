@@ -95,7 +95,7 @@ class _Job:
     previous: dict[str, tuple[str, tuple[str, ...]]]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Done:
     display: str
     parse_key: str
@@ -257,7 +257,7 @@ class RenderKeys:
 def _run_jobs(jobs_list: list[_Job], jobs: int | None) -> list[_Done]:
     workers = min(jobs or os.cpu_count() or 1, max(1, len(jobs_list) // 8))
     if workers <= 1:
-        return [_work(job) for job in jobs_list]
+        return [_received(_work(job), here=True) for job in jobs_list]
     stop = {signal.SIGINT, signal.SIGTERM}
     signal.pthread_sigmask(signal.SIG_BLOCK, stop)  # workers start with both blocked, see _quiet_worker
     try:
@@ -269,7 +269,7 @@ def _run_jobs(jobs_list: list[_Job], jobs: int | None) -> list[_Done]:
         results = pool.imap_unordered(_work, jobs_list)
         while len(done) < len(jobs_list):
             try:  # a timeout, so that Ctrl-C and SIGTERM are handled at once, not at the end
-                done.append(results.next(timeout=0.05))
+                done.append(_received(results.next(timeout=0.05)))
             except multiprocessing.TimeoutError:
                 continue
         pool.close()
@@ -278,6 +278,20 @@ def _run_jobs(jobs_list: list[_Job], jobs: int | None) -> list[_Done]:
     except BaseException:
         pool.terminate()  # no join: a result thread may wait forever for a worker just stopped
         raise
+
+
+def _received(item: _Done, here: bool = False) -> _Done:
+    """Take in a worker's result as it arrives: count its timings, share its repeated strings.
+
+    Every result is kept until the build ends, so what each one holds is what a build of ten
+    thousand digests holds ten thousand times.
+    """
+    if not here:  # made in this process, its times are counted already
+        timing.merge(item.timings)
+    item.timings = {}
+    if item.digest is not None:
+        item.digest = item.digest.shared()
+    return item
 
 
 def _quiet_worker() -> None:
@@ -291,7 +305,7 @@ def _work(job: _Job) -> _Done:
     """Parse one digest and, if it is clean and may be rendered, render it into the staging folder."""
     context = _context
     assert context is not None
-    timing.reset()
+    before = timing.spent()  # a forked worker starts with its parent's times
     archive = context.archive
     digest, found = read_digest(job.path, job.display, archive.site, context.parser, context.intros)
     rendered: dict[str, tuple[str, tuple[str, ...]]] = dict(job.previous)
@@ -313,7 +327,7 @@ def _work(job: _Job) -> _Done:
                 outputs.append(output.path)
             rendered[stage.name] = (key, tuple(outputs))
     summary = digest.summary() if digest is not None else None
-    return _Done(job.display, job.parse_key, summary, found, rendered, timing.spent())
+    return _Done(job.display, job.parse_key, summary, found, rendered, timing.since(before))
 
 
 def _finish(archive: Archive, cache: BuildCache, done: list[_Done], chosen: list[Stage], out: Path,
@@ -322,7 +336,6 @@ def _finish(archive: Archive, cache: BuildCache, done: list[_Done], chosen: list
     by_path = {d.path: d for d in archive.digests}
     result = Result(archive.diagnostics, parsed=len(done), strict=strict)
     for item in sorted(done, key=lambda d: d.display):
-        timing.merge(item.timings)
         result.diagnostics += item.diagnostics
         by_path.pop(item.display, None)
         if item.digest is not None:

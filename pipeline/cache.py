@@ -14,14 +14,15 @@ import pickle
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from .model import Diagnostic, Digest
 
 CACHE_FILE = ".cache/digests.pickle"
-_FORMAT = 4  # bump when the pickled shape changes
+_FORMAT = 5  # bump when the pickled shape changes
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """What one digest file gave the last time it was parsed and rendered."""
 
@@ -41,11 +42,22 @@ class BuildCache:
         self.pages: dict[str, tuple[str, tuple[str, ...]]] = {}  # stage -> (key, outputs) of archive-wide files
         try:
             with open(self.path, "rb") as handle:
-                stored_format, stored_salt, entries, pages = pickle.load(handle)
-            if stored_format == _FORMAT and stored_salt == salt:
-                self.entries, self.pages = entries, pages
+                self._load(handle)
         except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError, AttributeError, ImportError):
-            pass  # no cache, or one from another version: build from scratch
+            self.entries, self.pages = {}, {}  # no cache, or one from another version: build from scratch
+
+    def _load(self, handle: BinaryIO) -> None:
+        """Read the header, then, if it is this version's, every entry, one small pickle each."""
+        reader = pickle.Unpickler(handle)
+        stored_format, stored_salt, count, pages = reader.load()
+        if stored_format != _FORMAT or stored_salt != self.salt:
+            return
+        for _ in range(count):
+            path, entry = reader.load()
+            if entry.digest is not None:
+                entry.digest = entry.digest.shared()
+            self.entries[path] = entry
+        self.pages = pages
 
     def hit(self, display: str, parse_key: str) -> Entry | None:
         entry = self.entries.get(display)
@@ -58,7 +70,11 @@ class BuildCache:
         fd, temp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump((_FORMAT, self.salt, entries, self.pages), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                writer = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+                writer.dump((_FORMAT, self.salt, len(entries), self.pages))
+                for item in entries.items():  # one pickle each: its memo never holds the whole cache
+                    writer.clear_memo()
+                    writer.dump(item)
             os.replace(temp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ class Status(enum.Enum):
     FINAL = "final"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A place in a source file: 1-based line, optional 1-based column."""
 
@@ -37,7 +38,7 @@ class Location:
         return f"{self.path}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     severity: Severity
     code: str
@@ -72,7 +73,7 @@ def has_errors(diagnostics: list[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diagnostics)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Count:
     """A head count, exact or approximate ("~8")."""
 
@@ -83,13 +84,13 @@ class Count:
         return f"~{self.value}" if self.approximate else str(self.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attendance:
     staff: Count | None = None
     volunteers: Count | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scheduled:
     topic: str
     presenter: str = ""
@@ -99,7 +100,7 @@ META_KEYS = ("number", "date", "language", "call_language", "time", "duration", 
              "intro", "status")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Meta:
     """A digest's front matter, validated."""
 
@@ -125,7 +126,7 @@ class Meta:
         return Location(path, 1, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Topic:
     """One level-2 section of a digest; `elements` is its body after the heading."""
 
@@ -136,7 +137,7 @@ class Topic:
     is_intro: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CatalogEntry:
     id: str
     name: str
@@ -152,7 +153,7 @@ class CatalogEntry:
         return (self.id, self.name, *self.aliases)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Digest:
     """One digest version, parsed once; every output is rendered from it."""
 
@@ -172,6 +173,16 @@ class Digest:
     def summary(self) -> Digest:
         """Return this digest without its element trees: what archive-wide pages and checks need."""
         return dataclasses.replace(self, topics=())
+
+    def shared(self) -> Digest:
+        """Return this summary with its repeated strings (citation ids, languages) shared, not copied.
+
+        Unpickling makes a new string for every one; ten thousand summaries citing the same
+        entries would hold ten thousand copies of each id.
+        """
+        meta = dataclasses.replace(self.meta, language=sys.intern(self.meta.language),
+                                   call_language=sys.intern(self.meta.call_language))
+        return dataclasses.replace(self, meta=meta, citations=tuple(map(sys.intern, self.citations)))
 
     @property
     def number_text(self) -> str:

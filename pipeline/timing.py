@@ -32,5 +32,7 @@ def merge(other: dict[str, float]) -> None:
         _spent[name] += seconds
 
 
-def reset() -> None:
-    _spent.clear()
+def since(before: dict[str, float]) -> dict[str, float]:
+    """Return the seconds spent per stage since `before` (an earlier `spent()`)."""
+    return {name: seconds - before.get(name, 0.0) for name, seconds in _spent.items()
+            if seconds != before.get(name, 0.0)}

@@ -71,12 +71,15 @@ def render(archive: Archive) -> Iterator[Output]:
 
     with timing.stage("wikitext"):
         pages = {page.title: page.file for page in pages_of(archive)}
-        outputs = [
-            Output(f"wiki/{PAGES_FILE}",
-                   (json.dumps(pages, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")),
-            Output(f"wiki/{MAIN_SECTIONS_FILE}", main_sections_text(archive).encode("utf-8")),
-            Output(f"wiki/{TOOLS_FILE}", tools_page_text(archive).encode("utf-8"))]
-    yield from outputs
+        data = (json.dumps(pages, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    yield Output(f"wiki/{PAGES_FILE}", data)
+    # One at a time: at ten thousand digests each page is megabytes, made of many more pieces.
+    with timing.stage("wikitext"):
+        data = main_sections_text(archive).encode("utf-8")
+    yield Output(f"wiki/{MAIN_SECTIONS_FILE}", data)
+    with timing.stage("wikitext"):
+        data = tools_page_text(archive).encode("utf-8")
+    yield Output(f"wiki/{TOOLS_FILE}", data)
 
 
 def published(archive: Archive) -> list[Digest]:
