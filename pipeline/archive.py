@@ -14,6 +14,8 @@ from .schedule import Call, check_schedule, load_schedule, past_calls, upcoming_
 from .parse import CATALOG_ATTR, Locator, Parser, check_body, parse_partial, split_topics
 from .site import Site, load_site
 
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
 
 @dataclass
 class Archive:
@@ -25,6 +27,7 @@ class Archive:
     digests: list[Digest] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)  # the schedule: upcoming calls
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    templates: Path = DEFAULT_TEMPLATES  # the email template and stylesheet, the introductions
     _by_number: dict[int, list[Digest]] | None = field(default=None, repr=False)
     _calendar: list[Call] | None = field(default=None, repr=False)
 
@@ -86,6 +89,7 @@ def load_archive(folder: Path, templates: Path, today: dt.date | None = None) ->
     archive, _ = load_settings(folder)
     if archive.site is None:
         return archive
+    archive.templates = templates
     parser = Parser(archive.catalog)
     intros = Intros(parser, templates, archive.diagnostics)
     prefix = display_prefix(folder)

@@ -131,6 +131,7 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     archive, site_path = load_settings(folder)
     if archive.site is None or has_errors(archive.diagnostics):
         return Result(archive.diagnostics, strict=strict)
+    archive.templates = templates
     chosen = [stage for stage in stages() if not only or stage.name in set(only)]
     code = folder_fingerprint(Path(__file__).parent, pattern="*.py")
     intro_files = folder_fingerprint(templates, pattern="intro.*.md")

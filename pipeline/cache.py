@@ -48,12 +48,11 @@ class BuildCache:
 
     def _load(self, handle: BinaryIO) -> None:
         """Read the header, then, if it is this version's, every entry, one small pickle each."""
-        reader = pickle.Unpickler(handle)
-        stored_format, stored_salt, count, pages = reader.load()
+        stored_format, stored_salt, count, pages = pickle.load(handle)
         if stored_format != _FORMAT or stored_salt != self.salt:
             return
         for _ in range(count):
-            path, entry = reader.load()
+            path, entry = pickle.load(handle)
             if entry.digest is not None:
                 entry.digest = entry.digest.shared()
             self.entries[path] = entry
@@ -70,11 +69,9 @@ class BuildCache:
         fd, temp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                writer = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
-                writer.dump((_FORMAT, self.salt, len(entries), self.pages))
+                pickle.dump((_FORMAT, self.salt, len(entries), self.pages), handle, protocol=pickle.HIGHEST_PROTOCOL)
                 for item in entries.items():  # one pickle each: its memo never holds the whole cache
-                    writer.clear_memo()
-                    writer.dump(item)
+                    pickle.dump(item, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -106,7 +106,9 @@ def _command(module: str, function: str, args: argparse.Namespace) -> int:
 
 def templates_folder(args: argparse.Namespace) -> Path:
     """Return the templates folder: --templates, else the project's own."""
-    return args.templates or Path(__file__).resolve().parent.parent / "templates"
+    from .archive import DEFAULT_TEMPLATES
+
+    return args.templates or DEFAULT_TEMPLATES
 
 
 def load(args: argparse.Namespace):  # type: ignore[no-untyped-def]

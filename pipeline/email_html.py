@@ -45,12 +45,12 @@ import premailer  # noqa: E402 - after _defer, on purpose
 from markupsafe import Markup, escape
 
 from . import timing
+from .archive import DEFAULT_TEMPLATES
 from .document import Link, Paragraph
 
 if TYPE_CHECKING:
     from .email_mime import Letter
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE = "email.html.j2"
 STYLESHEET = "email.css"
 HEADING_SHIFT = 0  # the email's h1 is the title and topics are h2, as in the digest: levels stay
@@ -93,12 +93,12 @@ class EmailView:
     footer: tuple[Markup, ...]
 
 
-def render_html(letter: Letter) -> str:
-    """Return the HTML body of `letter`, its stylesheet inlined."""
+def render_html(letter: Letter, templates: Path = DEFAULT_TEMPLATES) -> str:
+    """Return the HTML body of `letter`, made with the template and stylesheet in `templates`."""
     with timing.stage("html"):
-        html = _template().render(email=view(letter))
+        html = _template(templates).render(email=view(letter))
     with timing.stage("inline"):
-        return _inliner().inline(html)
+        return _inliner(templates).inline(html)
 
 
 def view(letter: Letter) -> EmailView:
@@ -227,31 +227,32 @@ _BLOCK: dict[str, Callable[[etree.Element], str]] = {
 }
 
 
-# The template and the inliner, built once per process.
+# The template and the inliner, built once per process and kept while their files stay the same.
 
-def prepare() -> None:
-    """Compile the template and parse the stylesheet now (e.g. before forking workers, to share them)."""
-    _template()
-    _inliner()
+def _template(templates: Path = DEFAULT_TEMPLATES) -> jinja2.Template:
+    return _environment(templates).get_template(TEMPLATE)  # Jinja reloads it when its file changes
 
 
 @functools.cache
-def _template() -> jinja2.Template:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
+def _environment(templates: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    return environment.get_template(TEMPLATE)
 
 
-def stylesheet() -> str:
-    """Return the text of the email stylesheet."""
-    return (TEMPLATES / STYLESHEET).read_text(encoding="utf-8")
+def stylesheet(templates: Path = DEFAULT_TEMPLATES) -> str:
+    """Return the text of the email stylesheet in `templates`."""
+    return (templates / STYLESHEET).read_text(encoding="utf-8")
+
+
+def _inliner(templates: Path = DEFAULT_TEMPLATES) -> Inliner:
+    return _inliner_of(stylesheet(templates))
 
 
 @functools.cache
-def _inliner() -> Inliner:
+def _inliner_of(css: str) -> Inliner:
     _memoize_merge_styles()
-    return Inliner(stylesheet())
+    return Inliner(css)
 
 
 def _memoize_merge_styles() -> None:

@@ -1,0 +1,135 @@
+"""Incremental builds: what a second build parses, renders and writes, and that its outputs equal a cold build's."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from pipeline.build import Result, build
+from pipeline.cache import CACHE_FILE
+
+TODAY = dt.date(2026, 1, 1)
+
+
+def run(folder: Path, out: Path, templates: Path = ROOT / "templates", jobs: int = 1) -> Result:
+    result = build(folder, templates, out, today=TODAY, jobs=jobs)
+    assert not result.failed, result.diagnostics
+    return result
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and not str(p.relative_to(out)).startswith(".")}
+
+
+def citing(out: Path, entry: str) -> set[str]:
+    """Return the ids of the digest versions whose model lists `entry` among its citations."""
+    return {p.stem for p in (out / "model").glob("*.json")
+            if entry in json.loads(p.read_text(encoding="utf-8"))["citations"]}
+
+
+def assert_same_as_cold(folder: Path, out: Path, tmp_path: Path, templates: Path = ROOT / "templates") -> None:
+    cold = tmp_path / "cold"
+    shutil.rmtree(cold, ignore_errors=True)
+    run(folder, cold, templates)
+    assert outputs(out) == outputs(cold)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_second_build_parses_renders_and_writes_nothing(example: Path, tmp_path: Path, jobs: int) -> None:
+    out = tmp_path / "out"
+    first = run(example, out, jobs=jobs)
+    assert first.parsed == 10 and first.rendered == 10 and first.written > 0
+    second = run(example, out, jobs=jobs)
+    assert (second.parsed, second.rendered, second.written) == (0, 0, 0)
+    assert second.unchanged == first.written
+
+
+def test_editing_one_digest_parses_and_renders_only_it(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(example, out)
+    before = outputs(out)
+    source = example / "003.md"
+    source.write_text(source.read_text(encoding="utf-8") + "\nOne more line of notes.\n", encoding="utf-8")
+    result = run(example, out)
+    assert (result.parsed, result.rendered) == (1, 1)
+    changed = {path for path, data in outputs(out).items() if before.get(path) != data}
+    assert changed and all("003" in path for path in changed), changed
+    assert_same_as_cold(example, out, tmp_path)
+
+
+def test_a_catalog_description_edit_renders_exactly_the_digests_citing_it(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(example, out)
+    cited = citing(out, "quarry")
+    assert cited and len(cited) < 10  # the example archive cites it in some digests, not all
+    catalog = example / "catalog.yaml"
+    text = catalog.read_text(encoding="utf-8")
+    start = text.index("- id: quarry\n")
+    line = text.index("description:", start)
+    catalog.write_text(text[:line] + "description: An edited sentence.\n"
+                       + text[text.index("\n", line) + 1:], encoding="utf-8")
+    result = run(example, out)
+    assert result.rendered == result.parsed == len(cited)  # rendering needs the trees: a new parse
+    assert_same_as_cold(example, out, tmp_path)
+
+
+def test_a_moved_upcoming_call_renders_the_digests_that_list_it(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(example, out)
+    listing = {p.name for p in (out / "email").glob("[0-9]*.txt") if "wmc-clin-010" in p.read_text(encoding="utf-8")}
+    assert listing
+    schedule = example / "schedule.yaml"
+    schedule.write_text(schedule.read_text(encoding="utf-8").replace("wmc-clin-010", "wmc-clin-010-moved"),
+                        encoding="utf-8")
+    result = run(example, out)
+    assert result.rendered == len(listing)
+    assert "wmc-clin-010-moved" in (out / "calendar" / "clinics.ics").read_text(encoding="utf-8")
+    assert_same_as_cold(example, out, tmp_path)
+
+
+def test_a_template_edit_renders_every_digest_again(example: Path, tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    out = tmp_path / "out"
+    run(example, out, templates)
+    style = next(p for p in sorted(templates.iterdir()) if p.suffix == ".css")
+    style.write_text(style.read_text(encoding="utf-8") + "\np { color: #123456; }\n", encoding="utf-8")
+    result = run(example, out, templates)
+    assert result.rendered == 10 and result.written > 0
+    assert_same_as_cold(example, out, tmp_path, templates)
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle at all", b"\x80\x05garbage"])
+def test_a_damaged_cache_means_a_full_build_with_the_same_outputs(example: Path, tmp_path: Path,
+                                                                   damage: bytes) -> None:
+    out = tmp_path / "out"
+    run(example, out)
+    before = outputs(out)
+    (out / CACHE_FILE).write_bytes(damage)
+    result = run(example, out)
+    assert result.parsed == 10 and result.written == 0
+    assert outputs(out) == before
+
+
+def test_a_truncated_cache_means_a_full_build(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(example, out)
+    cache = out / CACHE_FILE
+    cache.write_bytes(cache.read_bytes()[: cache.stat().st_size // 2])
+    assert run(example, out).parsed == 10
+
+
+def test_deleted_outputs_are_made_again_without_parsing(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(example, out)
+    before = outputs(out)
+    (out / "email" / "004.txt").unlink()
+    (out / "wiki" / "main-page-sections.wiki").unlink()
+    result = run(example, out)
+    assert result.rendered == 1 and result.written == 2
+    assert outputs(out) == before
