@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from . import timing, validate
 from .archive import Archive, Intros, display_prefix, load_settings, read_digest, scan_meta
-from .cache import BuildCache, Entry, fingerprint, folder_fingerprint
+from .cache import BuildCache, Entry, fingerprint, fingerprint_rows, folder_fingerprint
 from .load import digest_files
 from .model import Diagnostic, Digest, Status, has_errors
 from .parse import Parser
@@ -200,7 +201,7 @@ def _stale_renders(archive: Archive, cache: BuildCache, chosen: list[Stage], key
             if not _renders(stage, digest):
                 continue
             key, outputs = entry.rendered.get(stage.name, ("", ()))
-            if key != keys.key(digest, stage, entry.parse_key) or not existing.issuperset(outputs):
+            if key != keys.key(digest, entry.parse_key) or not existing.issuperset(outputs):
                 found.append(_Job(Path(archive.folder) / Path(digest.path).name, digest.path, entry.parse_key,
                                   True, entry.rendered))
                 break
@@ -231,11 +232,11 @@ class RenderKeys:
         self.calls: dict[object, str] = {}
         self.digests: dict[tuple[str, str], str] = {}
 
-    def key(self, digest: Digest, stage: Stage, parse_key: str) -> str:
-        """Return the hash of everything `stage`'s outputs of `digest` are made from."""
+    def key(self, digest: Digest, parse_key: str) -> str:
+        """Return the hash of everything the outputs of `digest` are made from, whatever their stage."""
         if (digest.path, parse_key) not in self.digests:
             self.digests[digest.path, parse_key] = self._context(digest, parse_key)
-        return f"{self.digests[digest.path, parse_key]}:{stage.name}"
+        return self.digests[digest.path, parse_key]  # one string for every stage: a result holds it once
 
     def _context(self, digest: Digest, parse_key: str) -> str:
         """Return the hash of what all outputs of `digest` are made from.
@@ -292,6 +293,7 @@ def _received(item: _Done, here: bool = False) -> _Done:
     item.timings = {}
     if item.digest is not None:
         item.digest = item.digest.shared()
+    item.rendered = {sys.intern(stage): made for stage, made in item.rendered.items()}
     return item
 
 
@@ -314,7 +316,7 @@ def _work(job: _Job) -> _Done:
         for stage in context.stages:
             if not _renders(stage, digest):
                 continue
-            key = context.keys.key(digest, stage, job.parse_key)
+            key = context.keys.key(digest, job.parse_key)
             old_key, old_outputs = job.previous.get(stage.name, ("", ()))
             if key == old_key and all((context.out / p).exists() for p in old_outputs):
                 continue
@@ -379,10 +381,10 @@ def _write_pages(archive: Archive, cache: BuildCache, chosen: list[Stage], out: 
     They are made from the digests' summaries, the catalog and the schedule: when none of those
     changed (a digest's notes were edited, not its title), last build's files stand.
     """
-    summaries = [(d.id, d.meta.number, d.meta.date, d.language, d.meta.call_language, d.meta.status, d.meta.time,
-                  d.meta.scheduled, d.meta.intro, d.titles, d.citations) for d in archive.digests]
+    summaries = ((d.id, d.meta.number, d.meta.date, d.language, d.meta.call_language, d.meta.status, d.meta.time,
+                  d.meta.scheduled, d.meta.intro, d.titles, d.citations) for d in archive.digests)
     entries = [(e.id, e.name, e.description, e.kind, e.url, e.page, e.aliases) for e in archive.catalog.entries]
-    key = fingerprint(salt, summaries, entries, archive.calls)
+    key = fingerprint_rows((salt, entries, archive.calls), summaries)
     for stage in chosen:
         if not stage.per_archive:
             continue

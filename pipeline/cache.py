@@ -13,6 +13,7 @@ import os
 import pickle
 import tempfile
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -85,6 +86,14 @@ def fingerprint(*parts: object) -> str:
     for part in parts:
         h.update(part if isinstance(part, bytes) else repr(part).encode("utf-8"))
         h.update(b"\0")
+    return h.hexdigest()[:32]
+
+
+def fingerprint_rows(head: object, rows: Iterable[object]) -> str:
+    """Return a hash of `head` and `rows`, one row at a time: never the repr of them all at once."""
+    h = hashlib.sha256(repr(head).encode("utf-8"))
+    for row in rows:
+        h.update(b"\0" + repr(row).encode("utf-8"))
     return h.hexdigest()[:32]
 
 

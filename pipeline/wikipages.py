@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 from . import timing, wikiescape
 from .catalog import KINDS
 from .document import page_title
-from .model import CatalogEntry, Digest, Status
+from .model import Digest, Status
 from .wikiinline import Text, external, join, local_link
-from .wikitext import Writer, file_name, heading_line, join_blocks
+from .wikitext import Writer, file_name, heading_line
 
 if TYPE_CHECKING:
     from .archive import Archive
@@ -250,19 +250,24 @@ def tools_page_text(archive: Archive) -> str:
         link = local_link(title, title.removeprefix(prefix))  # made once, however many entries it cites
         for entry_id in digest.citations:
             citing.setdefault(entry_id, []).append(link)
-    parts = [wikiescape.text(language.t("tools_page_intro"), start=True)]
+    # One list of pieces, joined once: at ten thousand digests the page is megabytes, most of it the
+    # same few thousand digest links repeated, and every intermediate copy would count.
+    intro = wikiescape.text(language.t("tools_page_intro"), start=True)
+    pieces = [intro] if intro else []
+    cited_in = f"\n** {wikiescape.text(language.t('cited_in'))}: "
     for kind in KINDS:
         entries = sorted((e for e in archive.catalog.entries if e.kind == kind),
                          key=lambda e: (e.name.casefold(), e.id))
-        if entries:
-            parts.append(heading_line(2, wikiescape.heading(language.t(f"kind_{kind}"))))
-            parts.append("\n".join(line for entry in entries
-                                    for line in _tool_lines(writer, entry, citing.get(entry.id, []), language)))
-    return join_blocks(parts)
-
-
-def _tool_lines(writer: Writer, entry: CatalogEntry, links: Sequence[str], language: Language) -> list[str]:
-    lines = [writer.tool_line(entry)]
-    if links:
-        lines.append(f"** {wikiescape.text(language.t('cited_in'))}: {', '.join(links)}")
-    return lines
+        if not entries:
+            continue
+        if pieces:
+            pieces.append("\n\n")
+        pieces.append(heading_line(2, wikiescape.heading(language.t(f"kind_{kind}"))))
+        for entry in entries:
+            pieces += ("\n", writer.tool_line(entry))
+            links = citing.get(entry.id)
+            if links:
+                pieces.append(cited_in)
+                pieces += [piece for link in links for piece in (", ", link)][1:]
+    pieces.append("\n")
+    return "".join(pieces)

@@ -68,14 +68,16 @@ def page_text(archive: Archive, digest: Digest) -> str:
 
 def join_blocks(parts: Iterable[str]) -> str:
     """Return blocks as page text: a blank line between blocks, none after a heading."""
-    out = ""
+    out: list[str] = []
     for part in parts:
         if not part:
             continue
         if out:
-            out += "\n" if _HEADING_LINE.fullmatch(out.rsplit("\n", 1)[-1]) else "\n\n"
-        out += part
-    return out + "\n"
+            last = out[-1]
+            out.append("\n" if _HEADING_LINE.fullmatch(last[last.rfind("\n") + 1:]) else "\n\n")
+        out.append(part)
+    out.append("\n")
+    return "".join(out)
 
 
 def heading_line(level: int, wikitext: str) -> str:
