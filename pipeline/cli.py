@@ -167,8 +167,8 @@ def run_build(args: argparse.Namespace) -> int:
     if result.failed:
         print("clinics: nothing was written", file=sys.stderr)
         return status
-    print(f"{result.written} files written, {result.unchanged} unchanged in {args.out} "
-          f"({result.parsed} digests parsed, {result.rendered} rendered)", file=sys.stderr)
+    print(f"{_plural(result.written, 'file')} written, {result.unchanged} unchanged in {args.out} "
+          f"({_plural(result.parsed, 'digest')} parsed, {result.rendered} rendered)", file=sys.stderr)
     if args.timings:
         import json
 
