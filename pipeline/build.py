@@ -104,6 +104,7 @@ class _Done:
     diagnostics: list[Diagnostic]
     rendered: dict[str, tuple[str, tuple[str, ...]]]
     timings: dict[str, float]
+    context: str = ""  # the digest's render key, when this job made it
 
 
 @dataclass
@@ -146,19 +147,21 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
         check_schedule(archive.calls, archive.digests)
     can_render = not has_errors(archive.diagnostics)
     jobs_list = [_Job(path, display, key, can_render, {}) for path, display, key in pending]
+    keys = RenderKeys(archive, render_salt)
+    if cache.world == keys.world:
+        keys.remember(cache.contexts)
     if can_render:
-        jobs_list += _stale_renders(archive, cache, chosen, RenderKeys(archive, render_salt), out,
-                                    {d for _, d, _ in pending})
+        jobs_list += _stale_renders(archive, cache, chosen, keys, out, {d for _, d, _ in pending})
     staging = out / f".staging-{os.getpid()}"
     parser = Parser(archive.catalog)
     intros = Intros(parser, templates, archive.diagnostics)
     for language in sorted({d.language for d in archive.digests if d.meta.intro}):
         intros.get(language)  # parsed once, here, and shared by every worker
     global _context
-    _context = _Context(archive, parser, intros, staging, out, chosen, RenderKeys(archive, render_salt))
+    _context = _Context(archive, parser, intros, staging, out, chosen, keys)
     try:
         done = _run_jobs(jobs_list, jobs)
-        return _finish(archive, cache, done, chosen, out, staging, only, strict,
+        return _finish(archive, cache, keys, done, chosen, out, staging, only, strict,
                        fingerprint(parse_salt, render_salt))
     finally:
         _context = None
@@ -230,7 +233,28 @@ class RenderKeys:
         self.salt = salt
         self.entries = {e.id: fingerprint(e.name, e.description, e.kind, e.url, e.page) for e in archive.catalog.entries}
         self.calls: dict[object, str] = {}
-        self.digests: dict[tuple[str, str], str] = {}
+        self.digests: dict[tuple[str, str], str] = {}  # (path, parse key) -> render key
+        # Everything a render key is made from but the digest's own parse key: the templates, every
+        # catalog entry, the schedule, and what each digest's front matter says about its call (its
+        # versions, and the calls after a digest's date, come from those). The same world and parse
+        # key give the same render key, so the keys made in a build of the same world are kept.
+        self.world = fingerprint_rows(
+            (salt, sorted(self.entries.items()), archive.calls),
+            ((d.id, d.meta.number, d.language, d.meta.call_language, d.meta.date, d.meta.time, d.meta.duration,
+              d.meta.scheduled) for d in archive.digests))
+
+    def remember(self, contexts: dict[str, tuple[str, str]]) -> None:
+        """Take the render keys made by a build of the same world: path -> (parse key, render key)."""
+        self.digests.update(((path, parse_key), key) for path, (parse_key, key) in contexts.items())
+
+    def known(self, entries: dict[str, Entry]) -> dict[str, tuple[str, str]]:
+        """Return the render key made for each of `entries` (path -> entry), as `remember` takes them."""
+        found = {}
+        for path, entry in entries.items():
+            key = self.digests.get((path, entry.parse_key))
+            if key is not None:
+                found[path] = (entry.parse_key, key)
+        return found
 
     def key(self, digest: Digest, parse_key: str) -> str:
         """Return the hash of everything the outputs of `digest` are made from, whatever their stage."""
@@ -312,11 +336,12 @@ def _work(job: _Job) -> _Done:
     archive = context.archive
     digest, found = read_digest(job.path, job.display, archive.site, context.parser, context.intros)
     rendered: dict[str, tuple[str, tuple[str, ...]]] = dict(job.previous)
+    key = ""
     if digest is not None and job.render and not has_errors(found):
+        key = context.keys.key(digest, job.parse_key)
         for stage in context.stages:
             if not _renders(stage, digest):
                 continue
-            key = context.keys.key(digest, job.parse_key)
             old_key, old_outputs = job.previous.get(stage.name, ("", ()))
             if key == old_key and all((context.out / p).exists() for p in old_outputs):
                 continue
@@ -330,11 +355,11 @@ def _work(job: _Job) -> _Done:
                 outputs.append(output.path)
             rendered[stage.name] = (key, tuple(outputs))
     summary = digest.summary() if digest is not None else None
-    return _Done(job.display, job.parse_key, summary, found, rendered, timing.since(before))
+    return _Done(job.display, job.parse_key, summary, found, rendered, timing.since(before), key)
 
 
-def _finish(archive: Archive, cache: BuildCache, done: list[_Done], chosen: list[Stage], out: Path,
-            staging: Path, only: Iterable[str], strict: bool, salt: str) -> Result:
+def _finish(archive: Archive, cache: BuildCache, keys: RenderKeys, done: list[_Done], chosen: list[Stage],
+            out: Path, staging: Path, only: Iterable[str], strict: bool, salt: str) -> Result:
     """Merge the workers' results; if all is well, move the staged files into place."""
     by_path = {d.path: d for d in archive.digests}
     result = Result(archive.diagnostics, parsed=len(done), strict=strict)
@@ -344,6 +369,8 @@ def _finish(archive: Archive, cache: BuildCache, done: list[_Done], chosen: list
         if item.digest is not None:
             by_path[item.display] = item.digest
         cache.entries[item.display] = Entry(item.parse_key, item.digest, item.diagnostics, item.rendered)
+        if item.context:  # made by a worker
+            keys.digests[item.display, item.parse_key] = item.context
     archive.replace_digests(sorted(by_path.values(), key=lambda d: d.path))
     result.diagnostics += validate.check_citations(archive.digests, archive.catalog)
     result.diagnostics = list(dict.fromkeys(result.diagnostics))
@@ -362,6 +389,7 @@ def _finish(archive: Archive, cache: BuildCache, done: list[_Done], chosen: list
     _write_pages(archive, cache, chosen, out, produced, result, salt)
     result.unchanged = len(produced) - result.written
     _remove_stale(out, produced, set(only))
+    cache.world, cache.contexts = keys.world, keys.known(cache.entries)
     cache.save({d.path for d in archive.digests} | {item.display for item in done})
     return result
 

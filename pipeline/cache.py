@@ -20,7 +20,7 @@ from typing import BinaryIO
 from .model import Diagnostic, Digest
 
 CACHE_FILE = ".cache/digests.pickle"
-_FORMAT = 5  # bump when the pickled shape changes
+_FORMAT = 8  # bump when the pickled shape changes
 
 
 @dataclass(slots=True)
@@ -41,23 +41,31 @@ class BuildCache:
         self.salt = salt
         self.entries: dict[str, Entry] = {}
         self.pages: dict[str, tuple[str, tuple[str, ...]]] = {}  # stage -> (key, outputs) of archive-wide files
+        self._blobs: dict[str, tuple[Entry, bytes]] = {}  # each entry as loaded, and its pickle
+        # What the render keys were made from (see RenderKeys.world), and each digest's: path ->
+        # (parse key, render key). While the world stays the same, they need not be made again.
+        self.world = ""
+        self.contexts: dict[str, tuple[str, str]] = {}
         try:
             with open(self.path, "rb") as handle:
                 self._load(handle)
         except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError, AttributeError, ImportError):
-            self.entries, self.pages = {}, {}  # no cache, or one from another version: build from scratch
+            # no cache, or one from another version: build from scratch
+            self.entries, self.pages, self._blobs, self.world, self.contexts = {}, {}, {}, "", {}
 
     def _load(self, handle: BinaryIO) -> None:
         """Read the header, then, if it is this version's, every entry, one small pickle each."""
-        stored_format, stored_salt, count, pages = pickle.load(handle)
+        stored_format, stored_salt, count, pages, world, contexts = pickle.load(handle)
         if stored_format != _FORMAT or stored_salt != self.salt:
             return
         for _ in range(count):
-            path, entry = pickle.load(handle)
+            path, blob = pickle.load(handle)
+            entry = pickle.loads(blob)
             if entry.digest is not None:
                 entry.digest = entry.digest.shared()
             self.entries[path] = entry
-        self.pages = pages
+            self._blobs[path] = (entry, blob)
+        self.pages, self.world, self.contexts = pages, world, contexts
 
     def hit(self, display: str, parse_key: str) -> Entry | None:
         entry = self.entries.get(display)
@@ -70,9 +78,14 @@ class BuildCache:
         fd, temp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump((_FORMAT, self.salt, len(entries), self.pages), handle, protocol=pickle.HIGHEST_PROTOCOL)
-                for item in entries.items():  # one pickle each: its memo never holds the whole cache
-                    pickle.dump(item, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                contexts = {path: made for path, made in self.contexts.items() if path in keep}
+                pickle.dump((_FORMAT, self.salt, len(entries), self.pages, self.world, contexts), handle,
+                            protocol=pickle.HIGHEST_PROTOCOL)
+                for path, entry in entries.items():  # one pickle each: its memo never holds the whole cache
+                    loaded, blob = self._blobs.get(path, (None, b""))
+                    if loaded is not entry:  # an entry as it was loaded is written as it was read
+                        blob = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump((path, blob), handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -8,10 +8,11 @@ keeps its @media rules in a <style> block for the clients that honour them.
 from __future__ import annotations
 
 import functools
-import importlib.util
+import importlib
 import logging
-import sys
 import re
+import sys
+import types
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,25 +24,33 @@ import jinja2
 from lxml import etree as lxml_etree
 
 
-def _defer(name: str) -> None:
-    """Let `import name` succeed at once and load the module on first use (importlib's LazyLoader).
+class _OnFirstUse(types.ModuleType):
+    """A stand-in for a module, importing the real one when one of its names is first used."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def _import_without(module: str, name: str) -> None:
+    """Import `module` while `name` (which it imports but may never use) is a stand-in.
 
     premailer imports requests for stylesheets it would fetch over the network, which we never
     let it do (allow_network=False); loading requests costs a tenth of an incremental build.
+    The stand-in is gone from sys.modules afterwards, so any other import gets the real module.
+    (importlib's LazyLoader does not help here: `import` itself reads the module's __spec__.)
     """
-    if name in sys.modules:
+    if name in sys.modules or module in sys.modules:
+        importlib.import_module(module)
         return
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        return
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    sys.modules[name] = _OnFirstUse(name)
+    try:
+        importlib.import_module(module)
+    finally:
+        del sys.modules[name]
 
 
-_defer("requests")
-import premailer  # noqa: E402 - after _defer, on purpose
+_import_without("premailer", "requests")
+import premailer  # noqa: E402 - after _import_without, on purpose
 from markupsafe import Markup, escape
 
 from . import timing

@@ -6,10 +6,27 @@ import datetime as dt
 import enum
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as etree
+
+T = TypeVar("T")
+
+
+def pickled_by_value(cls: type[T]) -> type[T]:
+    """Make a frozen, slotted dataclass pickle as its class and field values.
+
+    What dataclasses give such a class looks its fields up on every load; a build loads
+    thousands of cached summaries, each a handful of these, before it can do anything.
+    """
+    names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    def __reduce__(self: T) -> tuple[type[T], tuple[object, ...]]:
+        return cls, tuple(getattr(self, name) for name in names)
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    return cls
 
 
 class Severity(enum.Enum):
@@ -22,6 +39,7 @@ class Status(enum.Enum):
     FINAL = "final"
 
 
+@pickled_by_value
 @dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A place in a source file: 1-based line, optional 1-based column."""
@@ -38,6 +56,7 @@ class Location:
         return f"{self.path}:{self.line}:{self.column}"
 
 
+@pickled_by_value
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     severity: Severity
@@ -73,6 +92,7 @@ def has_errors(diagnostics: list[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diagnostics)
 
 
+@pickled_by_value
 @dataclass(frozen=True, slots=True)
 class Count:
     """A head count, exact or approximate ("~8")."""
@@ -84,12 +104,14 @@ class Count:
         return f"~{self.value}" if self.approximate else str(self.value)
 
 
+@pickled_by_value
 @dataclass(frozen=True, slots=True)
 class Attendance:
     staff: Count | None = None
     volunteers: Count | None = None
 
 
+@pickled_by_value
 @dataclass(frozen=True, slots=True)
 class Scheduled:
     topic: str
@@ -100,6 +122,7 @@ META_KEYS = ("number", "date", "language", "call_language", "time", "duration", 
              "intro", "status")
 
 
+@pickled_by_value
 @dataclass(frozen=True, slots=True)
 class Meta:
     """A digest's front matter, validated."""
@@ -126,6 +149,7 @@ class Meta:
         return Location(path, 1, 1)
 
 
+@pickled_by_value
 @dataclass(frozen=True, slots=True)
 class Topic:
     """One level-2 section of a digest; `elements` is its body after the heading."""
@@ -137,6 +161,7 @@ class Topic:
     is_intro: bool = False
 
 
+@pickled_by_value
 @dataclass(frozen=True, slots=True)
 class CatalogEntry:
     id: str
@@ -153,6 +178,7 @@ class CatalogEntry:
         return (self.id, self.name, *self.aliases)
 
 
+@pickled_by_value
 @dataclass(frozen=True, slots=True)
 class Digest:
     """One digest version, parsed once; every output is rendered from it."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import cssutils
@@ -13,7 +15,7 @@ import yaml
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
-from conftest import DIGESTS, TEMPLATES, digest_text, run_cli
+from conftest import DIGESTS, ROOT, TEMPLATES, digest_text, run_cli
 from pipeline import email_html, email_mime
 from pipeline.archive import load_archive
 from pipeline.model import Diagnostic, Severity
@@ -231,3 +233,16 @@ def test_the_build_reports_the_size_warning(scratch: Path, tmp_path: Path) -> No
                      "--strict")
     assert strict.status == 1 and "warning[email-size]" in strict.err
     assert not (tmp_path / "strict" / "email").exists()
+
+
+def test_premailer_loads_without_requests_until_it_is_used() -> None:
+    script = """
+import sys
+import pipeline.email_html
+assert "requests" not in sys.modules, "requests loaded with premailer"
+import premailer.premailer as p
+assert p.requests.Session is not None  # the stand-in loads the real module on first use
+assert "requests" in sys.modules and sys.modules["requests"].Session is p.requests.Session
+"""
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

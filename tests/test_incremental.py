@@ -133,3 +133,27 @@ def test_deleted_outputs_are_made_again_without_parsing(example: Path, tmp_path:
     result = run(example, out)
     assert result.rendered == 1 and result.written == 2
     assert outputs(out) == before
+
+
+def test_a_changed_call_time_renders_the_digests_listing_that_call(example: Path, tmp_path: Path) -> None:
+    """The time is in 005.md's front matter, but earlier digests list call 5 among the next calls."""
+    out = tmp_path / "out"
+    run(example, out)
+    source = example / "005.md"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("\ndate: 2020-07-01\n", '\ndate: 2020-07-01\ntime: "23:45"\n'), encoding="utf-8")
+    result = run(example, out)
+    assert result.rendered > 1
+    assert_same_as_cold(example, out, tmp_path)
+
+
+def test_a_second_build_after_an_edit_remembers_every_render_key(example: Path, tmp_path: Path) -> None:
+    """Keys made once are kept while nothing they are made from changes; a stale one is never used."""
+    out = tmp_path / "out"
+    run(example, out, jobs=2)
+    for round_ in range(3):
+        source = example / "002.md"
+        source.write_text(source.read_text(encoding="utf-8") + f"\nRound {round_}.\n", encoding="utf-8")
+        result = run(example, out, jobs=2)
+        assert (result.parsed, result.rendered) == (1, 1)
+    assert_same_as_cold(example, out, tmp_path)
