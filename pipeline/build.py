@@ -315,8 +315,6 @@ def _received(item: _Done, here: bool = False) -> _Done:
     if not here:  # made in this process, its times are counted already
         timing.merge(item.timings)
     item.timings = {}
-    if item.digest is not None:
-        item.digest = item.digest.shared()
     item.rendered = {sys.intern(stage): made for stage, made in item.rendered.items()}
     return item
 

@@ -20,7 +20,7 @@ from typing import BinaryIO
 from .model import Diagnostic, Digest
 
 CACHE_FILE = ".cache/digests.pickle"
-_FORMAT = 8  # bump when the pickled shape changes
+_FORMAT = 9  # bump when the pickled shape changes
 
 
 @dataclass(slots=True)
@@ -61,8 +61,6 @@ class BuildCache:
         for _ in range(count):
             path, blob = pickle.load(handle)
             entry = pickle.loads(blob)
-            if entry.digest is not None:
-                entry.digest = entry.digest.shared()
             self.entries[path] = entry
             self._blobs[path] = (entry, blob)
         self.pages, self.world, self.contexts = pages, world, contexts

@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 import sys
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -14,19 +15,33 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def pickled_by_value(cls: type[T]) -> type[T]:
+def pickled_by_value(*shared: str) -> Callable[[type[T]], type[T]]:
     """Make a frozen, slotted dataclass pickle as its class and field values.
 
     What dataclasses give such a class looks its fields up on every load; a build loads
     thousands of cached summaries, each a handful of these, before it can do anything.
+    The strings of the fields named in `shared` (a string, or a tuple of them) are interned
+    when loaded: ten thousand summaries citing the same entries then hold each id once.
     """
-    names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    def decorate(cls: type[T]) -> type[T]:
+        names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        interned = tuple(names.index(name) for name in shared)
 
-    def __reduce__(self: T) -> tuple[type[T], tuple[object, ...]]:
-        return cls, tuple(getattr(self, name) for name in names)
+        def __reduce__(self: T) -> tuple[Callable[..., T], tuple[object, ...]]:
+            values = tuple(getattr(self, name) for name in names)
+            return (_loaded, (cls, interned, values)) if interned else (cls, values)
 
-    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
-    return cls
+        cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+        return cls
+    return decorate
+
+
+def _loaded(cls: type[T], interned: tuple[int, ...], values: tuple[object, ...]) -> T:
+    given = list(values)
+    for index in interned:
+        value = given[index]
+        given[index] = sys.intern(value) if isinstance(value, str) else tuple(map(sys.intern, value))  # type: ignore
+    return cls(*given)
 
 
 class Severity(enum.Enum):
@@ -39,7 +54,7 @@ class Status(enum.Enum):
     FINAL = "final"
 
 
-@pickled_by_value
+@pickled_by_value()
 @dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A place in a source file: 1-based line, optional 1-based column."""
@@ -56,7 +71,7 @@ class Location:
         return f"{self.path}:{self.line}:{self.column}"
 
 
-@pickled_by_value
+@pickled_by_value()
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     severity: Severity
@@ -92,7 +107,7 @@ def has_errors(diagnostics: list[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diagnostics)
 
 
-@pickled_by_value
+@pickled_by_value()
 @dataclass(frozen=True, slots=True)
 class Count:
     """A head count, exact or approximate ("~8")."""
@@ -104,14 +119,14 @@ class Count:
         return f"~{self.value}" if self.approximate else str(self.value)
 
 
-@pickled_by_value
+@pickled_by_value()
 @dataclass(frozen=True, slots=True)
 class Attendance:
     staff: Count | None = None
     volunteers: Count | None = None
 
 
-@pickled_by_value
+@pickled_by_value()
 @dataclass(frozen=True, slots=True)
 class Scheduled:
     topic: str
@@ -122,7 +137,7 @@ META_KEYS = ("number", "date", "language", "call_language", "time", "duration", 
              "intro", "status")
 
 
-@pickled_by_value
+@pickled_by_value("language", "call_language")
 @dataclass(frozen=True, slots=True)
 class Meta:
     """A digest's front matter, validated."""
@@ -149,7 +164,7 @@ class Meta:
         return Location(path, 1, 1)
 
 
-@pickled_by_value
+@pickled_by_value()
 @dataclass(frozen=True, slots=True)
 class Topic:
     """One level-2 section of a digest; `elements` is its body after the heading."""
@@ -161,7 +176,7 @@ class Topic:
     is_intro: bool = False
 
 
-@pickled_by_value
+@pickled_by_value()
 @dataclass(frozen=True, slots=True)
 class CatalogEntry:
     id: str
@@ -178,7 +193,7 @@ class CatalogEntry:
         return (self.id, self.name, *self.aliases)
 
 
-@pickled_by_value
+@pickled_by_value("citations")
 @dataclass(frozen=True, slots=True)
 class Digest:
     """One digest version, parsed once; every output is rendered from it."""
@@ -199,16 +214,6 @@ class Digest:
     def summary(self) -> Digest:
         """Return this digest without its element trees: what archive-wide pages and checks need."""
         return dataclasses.replace(self, topics=())
-
-    def shared(self) -> Digest:
-        """Return this summary with its repeated strings (citation ids, languages) shared, not copied.
-
-        Unpickling makes a new string for every one; ten thousand summaries citing the same
-        entries would hold ten thousand copies of each id.
-        """
-        meta = dataclasses.replace(self.meta, language=sys.intern(self.meta.language),
-                                   call_language=sys.intern(self.meta.call_language))
-        return dataclasses.replace(self, meta=meta, citations=tuple(map(sys.intern, self.citations)))
 
     @property
     def number_text(self) -> str:
