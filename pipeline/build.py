@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import timing, validate
 from .archive import Archive, Intros, display_prefix, load_settings, read_digest, scan_meta
-from .cache import BuildCache, Entry, fingerprint, fingerprint_rows, folder_fingerprint
+from .cache import CACHE_FOLDER, BuildCache, Entry, fingerprint, fingerprint_rows, folder_fingerprint
 from .load import digest_files
 from .model import Diagnostic, Digest, Status, has_errors
 from .parse import Parser
@@ -133,7 +133,7 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     archive, site_path = load_settings(folder)
     if archive.site is None or has_errors(archive.diagnostics):
         return Result(archive.diagnostics, strict=strict)
-    archive.templates = templates
+    archive.templates, archive.cache = templates, out / CACHE_FOLDER
     chosen = [stage for stage in stages() if not only or stage.name in set(only)]
     code = folder_fingerprint(Path(__file__).parent, pattern="*.py")
     intro_files = folder_fingerprint(templates, pattern="intro.*.md")
@@ -388,6 +388,8 @@ def _finish(archive: Archive, cache: BuildCache, keys: RenderKeys, done: list[_D
     result.unchanged = len(produced) - result.written
     _remove_stale(out, produced, set(only))
     cache.world, cache.contexts = keys.world, keys.known(cache.entries)
+    if "pipeline.email_html" in sys.modules:  # this build made emails: keep the stylesheet it parsed
+        sys.modules["pipeline.email_html"].keep_parsed(out / CACHE_FOLDER, archive.templates)
     cache.save({d.path for d in archive.digests} | {item.display for item in done})
     return result
 

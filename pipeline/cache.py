@@ -19,7 +19,8 @@ from typing import BinaryIO
 
 from .model import Diagnostic, Digest
 
-CACHE_FILE = ".cache/digests.pickle"
+CACHE_FOLDER = ".cache"
+CACHE_FILE = f"{CACHE_FOLDER}/digests.pickle"
 _FORMAT = 9  # bump when the pickled shape changes
 
 

@@ -7,9 +7,13 @@ keeps its @media rules in a <style> block for the clients that honour them.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import importlib
 import logging
+import os
+import pickle
 import re
 import sys
 import types
@@ -102,12 +106,15 @@ class EmailView:
     footer: tuple[Markup, ...]
 
 
-def render_html(letter: Letter, templates: Path = DEFAULT_TEMPLATES) -> str:
-    """Return the HTML body of `letter`, made with the template and stylesheet in `templates`."""
+def render_html(letter: Letter, templates: Path = DEFAULT_TEMPLATES, cache: Path | None = None) -> str:
+    """Return the HTML body of `letter`, made with the template and stylesheet in `templates`.
+
+    `cache`: a folder where an earlier build may have kept the stylesheet's parsed rules.
+    """
     with timing.stage("html"):
         html = _template(templates).render(email=view(letter))
     with timing.stage("inline"):
-        return _inliner(templates).inline(html)
+        return _inliner(templates, cache).inline(html)
 
 
 def view(letter: Letter) -> EmailView:
@@ -254,14 +261,47 @@ def stylesheet(templates: Path = DEFAULT_TEMPLATES) -> str:
     return (templates / STYLESHEET).read_text(encoding="utf-8")
 
 
-def _inliner(templates: Path = DEFAULT_TEMPLATES) -> Inliner:
-    return _inliner_of(stylesheet(templates))
+def _inliner(templates: Path = DEFAULT_TEMPLATES, cache: Path | None = None) -> Inliner:
+    return _inliner_of(stylesheet(templates), cache)
 
 
 @functools.cache
-def _inliner_of(css: str) -> Inliner:
+def _inliner_of(css: str, cache: Path | None) -> Inliner:
     _memoize_merge_styles()
-    return Inliner(css)
+    if cache is not None:
+        with contextlib.suppress(OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
+            rules, media = pickle.loads((cache / _parsed_name(css)).read_bytes())
+            return Inliner(css, (tuple(rules), str(media)))
+    inliner = Inliner(css)
+    _parsed_here[css] = (inliner.rules, inliner.media)
+    return inliner
+
+
+# The stylesheets this process parsed: the build keeps them in its cache folder when it succeeds,
+# for the next build (a one-digest edit) to skip cssutils' parse, a tenth of its time.
+_parsed_here: dict[str, tuple[tuple[Any, ...], str]] = {}
+
+
+def _parsed_name(css: str) -> str:
+    """Return the cache file name of `css` parsed by this premailer and cssutils."""
+    versions = [os.stat(module.__file__).st_mtime_ns for module in (premailer, cssutils)]  # type: ignore[arg-type]
+    digest = hashlib.sha256(repr((css, premailer.__version__, versions)).encode("utf-8")).hexdigest()
+    return f"stylesheet-{digest[:24]}.pickle"
+
+
+def keep_parsed(cache: Path, templates: Path) -> None:
+    """Write the stylesheet of `templates` into `cache`, if this process parsed it, for the next build."""
+    from .build import write_atomic
+
+    css = stylesheet(templates)
+    if css not in _parsed_here:
+        return
+    name = _parsed_name(css)
+    if not (cache / name).exists():
+        write_atomic(cache / name, pickle.dumps(_parsed_here[css], protocol=pickle.HIGHEST_PROTOCOL))
+    for old in cache.glob("stylesheet-*.pickle"):  # of an older stylesheet or premailer
+        if old.name != name:
+            old.unlink(missing_ok=True)
 
 
 def _memoize_merge_styles() -> None:
@@ -296,16 +336,17 @@ class Inliner(premailer.Premailer):
     text); here that happens once per process, and a message costs only the selector matching.
     """
 
-    def __init__(self, css: str) -> None:
+    def __init__(self, css: str, parsed: tuple[tuple[Any, ...], str] | None = None) -> None:
         # cssutils reports every property it does not know (mso-hide, -webkit-…) as a warning.
         cssutils.log.setLevel(logging.CRITICAL)
         super().__init__(
             css_text=[css], allow_network=False, allow_loading_external_files=False,
             disable_link_rewrites=True, keep_style_tags=False, remove_classes=False, strip_important=True,
             cache_css_parsing=False, disable_validation=True, cssutils_logging_level=logging.CRITICAL)
-        rules, leftover = self._parse_style_rules(css, 0)
-        self.rules = tuple(rules)
-        self.media = self._css_rules_to_string(leftover)
+        if parsed is None:
+            rules, leftover = self._parse_style_rules(css, 0)
+            parsed = tuple(rules), self._css_rules_to_string(leftover)
+        self.rules, self.media = parsed
 
     def _process_css_text(self, css_text: str, index: int, rules: list[Any], head: Any) -> None:
         rules.extend(self.rules)

@@ -108,7 +108,7 @@ def bodies(archive: Archive, digest: Digest) -> Bodies:
     letter = compose(archive, document(archive, digest))
     with timing.stage("text"):
         text = render_text(letter)
-    html = render_html(letter, archive.templates)
+    html = render_html(letter, archive.templates, archive.cache)
     return Bodies(letter, text, html)
 
 
