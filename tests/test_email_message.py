@@ -12,7 +12,9 @@ import sys
 from email.message import EmailMessage
 from pathlib import Path
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from conftest import DIGESTS, ROOT, TEMPLATES, digest_text
 from pipeline import email_mime
@@ -195,3 +197,15 @@ def test_shorten() -> None:
     assert email_mime.shorten("short", 150) == "short"
     assert email_mime.shorten("one two three; four", 16) == "one two three…"
     assert email_mime.shorten("x" * 40, 20) == "x" * 19 + "…"
+
+
+@hypothesis.given(subject=st.text(min_size=1, max_size=400).map(lambda s: s.replace("\r", " ").replace("\n", " ")),
+                  width=st.sampled_from([76, 78]))
+def test_the_linear_subject_encoder_gives_the_email_packages_own_lines(subject: str, width: int) -> None:
+    from email.header import Header
+
+    from pipeline.email_mime import _UTF8
+
+    ours = Header(subject, _UTF8, header_name="Subject").encode(linesep="\r\n", maxlinelen=width)
+    theirs = Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n", maxlinelen=width)
+    assert ours == theirs
