@@ -114,7 +114,7 @@ def wrap(words: Sequence[Word], columns: int) -> list[str]:
             lines.append(" ".join(line))
             line, used = [], 0
             continue
-        size = width(word)
+        size = len(word) if word.isascii() else width(word)  # most words are ASCII: no call
         if line and used + 1 + size > columns:
             lines.append(" ".join(line))
             line, used = [], 0
