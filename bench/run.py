@@ -26,6 +26,7 @@ TARGETS = {
     "touch_nothing_make_s": 0.2,
     "scaling_10000_over_100": 1.2,
     "peak_rss_10000_mb": 150,
+    "hostile_slowest_s": 2.0,  # issue 8: no input, however hostile, takes longer
 }
 
 
@@ -122,6 +123,26 @@ def make_runs(corpus: Path, out: Path) -> dict[str, object]:
             "touch_nothing_wall": nothing}
 
 
+def hostile_inputs(work: Path) -> dict[str, object]:
+    """Time `build` on every case of the bad-input corpus (tests/bad/), as a user runs it."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_bad_corpus import BAD, CASES, TODAY, prepare, read_expected
+
+    seconds = {}
+    for name in CASES:
+        folder = work / "bad" / name
+        folder.mkdir(parents=True)
+        digests = prepare(BAD / name, folder, read_expected(BAD / name / "expected").without)
+        start = time.perf_counter()
+        subprocess.run([PY, "-m", "pipeline", "build", "--digests", digests.name, "--out", "out", "--today", TODAY],
+                       cwd=folder, capture_output=True)
+        seconds[name] = time.perf_counter() - start
+        shutil.rmtree(folder)
+    slowest = max(seconds, key=seconds.__getitem__)
+    return {"cases": len(seconds), "slowest": slowest, "slowest_s": seconds[slowest],
+            "median_s": sorted(seconds.values())[len(seconds) // 2]}
+
+
 def main() -> int:
     n = int(os.environ.get("BENCH_N", os.environ.get("N", "1000")))
     large = os.environ.get("BENCH_LARGE") == "1"
@@ -150,6 +171,7 @@ def main() -> int:
             scaling[size] = {"cpu_ms": 1000 * row["cpu"] / count, "rss_mb": row["rss_mb"]}
             shutil.rmtree(extra)
         report["scaling"] = scaling
+        report["hostile"] = hostile_inputs(work)
         report["ratios"] = ratios(report, files)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -170,6 +192,7 @@ def ratios(report: dict, files: int) -> dict[str, float]:
         "cpu_over_parse_floor": (cold["cpu"] / files * 1000) / report["parse_floor_ms"],
         "touch_one_make_s": report["make"]["touch_one_wall"],
         "touch_nothing_make_s": report["make"]["touch_nothing_wall"],
+        "hostile_slowest_s": report["hostile"]["slowest_s"],
     }
     scaling = report["scaling"]
     if 10_000 in scaling:
@@ -201,6 +224,9 @@ def print_report(report: dict) -> None:
           f"{len(make['rewritten'])} files; touch nothing: {make['touch_nothing_wall']:.3f} s")
     print("scaling         " + "   ".join(f"N={size}: {row['cpu_ms']:.1f} ms CPU/digest, {row['rss_mb']:.0f} MB"
                                           for size, row in report["scaling"].items()))
+    hostile = report["hostile"]
+    print(f"hostile inputs  {hostile['cases']} cases of tests/bad/, one `build` each: median "
+          f"{hostile['median_s']:.2f} s, slowest {hostile['slowest_s']:.2f} s ({hostile['slowest']})")
     print("\ntargets")
     for name, value in report["ratios"].items():
         goal = TARGETS[name]

@@ -19,9 +19,9 @@ them) and that the last line of a successful build ("N files written …") is on
 its form.
 Each case runs `clinics build` (a representative set in a child process, as a user runs it,
 the others through cli.main in this process) and must also print no traceback, write nothing
-when it fails, take less than 2 seconds, and let no tag from a digest through to an HTML email
-or a wiki page. CLINICS_REWRITE_BAD=1 rewrites the part below '---' from what the build
-prints: review the diff.
+when it fails, and let no tag from a digest through to an HTML email or a wiki page. That each
+case takes less than 2 seconds is measured by `make bench` (its "hostile inputs" row), not here.
+CLINICS_REWRITE_BAD=1 rewrites the part below '---' from what the build prints: review the diff.
 """
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +45,6 @@ CASES = sorted(p.name for p in BAD.iterdir() if (p / "expected").is_file())
 NOT_INPUT = {"expected", "recipe.json"}
 FILTERED = "uncited-entry"  # the project catalog has entries no case cites
 TODAY = "2026-01-01"
-LIMIT = 2.0  # seconds: issue 8 promises that no input takes longer
 # These run as a user runs them, `python -m pipeline build` in a child process; the others run
 # cli.main in this process, to spare half a second of start-up each (CLINICS_BAD_CHILD=1: all of them).
 CHILD = {"bom", "crlf", "lone-cr", "nul-byte", "latin1", "utf16", "control-escape", "too-large-10mb",
@@ -148,17 +146,15 @@ def recount(lines: list[str], dropped: int) -> list[str]:
 class Run:
     status: int
     stderr: str
-    seconds: float
 
 
 def run_build(work: Path, digests: Path, child: bool) -> Run:
     """Run `clinics build` on `digests` from `work`: in a child process, as a user does, or in this one."""
     args = ["build", "--digests", digests.name, "--out", "out", "--today", TODAY]
-    start = time.perf_counter()
     if child:
         proc = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=work, capture_output=True, text=True,
                               timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        return Run(proc.returncode, proc.stderr, time.perf_counter() - start)
+        return Run(proc.returncode, proc.stderr)
     from pipeline.cli import main
 
     stderr = io.StringIO()
@@ -169,7 +165,7 @@ def run_build(work: Path, digests: Path, child: bool) -> Run:
             status = main(args)
     finally:
         os.chdir(cwd)
-    return Run(status, stderr.getvalue(), time.perf_counter() - start)
+    return Run(status, stderr.getvalue())
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -178,7 +174,6 @@ def test_bad_input(tmp_path: Path, name: str) -> None:
     expected = read_expected(case / "expected")
     digests = prepare(case, tmp_path, expected.without)
     proc = run_build(tmp_path, digests, child=name in CHILD or CHILD_ALL)
-    seconds = proc.seconds
     assert "Traceback" not in proc.stderr, proc.stderr
     lines, dropped = proc.stderr.replace(f"{ROOT}/", "").split("\n")[:-1], 0  # templates/…, not /home/…
     if not (case / "catalog.yaml").exists():
@@ -197,7 +192,6 @@ def test_bad_input(tmp_path: Path, name: str) -> None:
     if proc.status != 0:
         out = tmp_path / "out"
         assert not out.exists() or not any(out.iterdir()), "a failed build wrote files"
-    assert seconds < LIMIT, f"the build took {seconds:.2f} s"
     if proc.status == 0:
         assert_no_markup_passes(digests, tmp_path / "out")
 
