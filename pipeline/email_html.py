@@ -32,6 +32,8 @@ class _OnFirstUse(types.ModuleType):
     """A stand-in for a module, importing the real one when one of its names is first used."""
 
     def __getattr__(self, name: str) -> Any:
+        if sys.modules.get(self.__name__) is self:  # asked while it stands in: there is no real one yet
+            raise AttributeError(name)
         return getattr(importlib.import_module(self.__name__), name)
 
 
