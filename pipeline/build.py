@@ -47,6 +47,9 @@ class Stage:
     per_digest: DigestRenderer | None = None
     per_archive: ArchiveRenderer | None = None
     finals_only: bool = True
+    # Called when a build succeeds, with the cache folder and the templates folder: what the
+    # stage may keep for the next build (the emails stage keeps its parsed stylesheet).
+    keep: Callable[[Path, Path], None] | None = None
 
 
 class BuildLocked(Exception):
@@ -59,12 +62,12 @@ class OutputClash(Exception):
 
 def stages() -> list[Stage]:
     """Return every stage, in the order outputs are produced."""
-    from . import announce, email_mime, ical, model_json, wikipages, wikitext
+    from . import announce, email_html, email_mime, ical, model_json, wikipages, wikitext
 
     return [
         Stage("model", per_digest=model_json.render, finals_only=False),
         Stage("calendar", per_archive=ical.render),
-        Stage("emails", per_digest=email_mime.render, per_archive=announce.render),
+        Stage("emails", per_digest=email_mime.render, per_archive=announce.render, keep=email_html.keep_parsed),
         Stage("wiki", per_digest=wikitext.render, per_archive=wikipages.render),
     ]
 
@@ -388,8 +391,9 @@ def _finish(archive: Archive, cache: BuildCache, keys: RenderKeys, done: list[_D
     result.unchanged = len(produced) - result.written
     _remove_stale(out, produced, set(only))
     cache.world, cache.contexts = keys.world, keys.known(cache.entries)
-    if "pipeline.email_html" in sys.modules:  # this build made emails: keep the stylesheet it parsed
-        sys.modules["pipeline.email_html"].keep_parsed(out / CACHE_FOLDER, archive.templates)
+    for stage in chosen:
+        if stage.keep:
+            stage.keep(out / CACHE_FOLDER, archive.templates)
     cache.save({d.path for d in archive.digests} | {item.display for item in done})
     return result
 
