@@ -349,6 +349,24 @@ class Inliner(premailer.Premailer):
             rules, leftover = self._parse_style_rules(css, 0)
             parsed = tuple(rules), self._css_rules_to_string(leftover)
         self.rules, self.media = parsed
+        self._basic: dict[str, tuple[tuple[str, str], ...]] = {}
+
+    def _style_to_basic_html_attributes(self, element: Any, style_content: str, force: bool = False) -> None:
+        """Set the HTML attributes Outlook reads (align, bgcolor, width …) from an element's style.
+
+        premailer parses the style again for each of a message's 200-odd elements; they share a
+        dozen styles, so each style's attributes are worked out once, by premailer, and kept.
+        """
+        attributes = self._basic.get(style_content)
+        if attributes is None:
+            probe = lxml_etree.Element("probe")
+            super()._style_to_basic_html_attributes(probe, style_content, force=True)
+            attributes = tuple(probe.attrib.items())
+            if len(self._basic) < 4096:
+                self._basic[style_content] = attributes
+        for key, value in attributes:
+            if force or key not in element.attrib:
+                element.attrib[key] = value
 
     def _process_css_text(self, css_text: str, index: int, rules: list[Any], head: Any) -> None:
         rules.extend(self.rules)
