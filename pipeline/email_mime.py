@@ -191,22 +191,24 @@ def new_message(site: Site, made: Bodies, mailing_list: MailingList, key: str, d
     message["From"] = _address(site.sender)
     message["To"] = _address(mailing_list.address)
     _set_subject(message, made.letter.subject)
-    message["Date"] = format_datetime(date)
-    message["Message-ID"] = message_id(site, key, mailing_list.name, serial)
-    message["MIME-Version"] = "1.0"
+    # Headers made here from known parts are set as they are: the email package would parse each
+    # again, only to write it the same way (a third of the time of a message).
+    message.set_raw("Date", format_datetime(date))
+    message.set_raw("Message-ID", message_id(site, key, mailing_list.name, serial))
+    message.set_raw("MIME-Version", "1.0")
     text = _body_part(made.text, "plain")
     if mailing_list.format is ListFormat.MULTIPART:
         # A stable boundary, unlike the email package's random one. "=_" never occurs in
         # quoted-printable text, so it cannot collide with a line of either body.
         token = hashlib.sha256((made.text + "\0" + made.html).encode("utf-8")).hexdigest()[:24]
-        message["Content-Type"] = f'multipart/alternative; boundary="=_clinics_{token}"'
+        message.set_raw("Content-Type", f'multipart/alternative; boundary="=_clinics_{token}"')
         message.attach(text)
         message.attach(_body_part(made.html, "html"))
     else:
-        for name, value in text.items():
-            message[name] = value
+        for name, value in text.raw_items():
+            message.set_raw(name, value)
         message.set_payload(text.get_payload())
-    message["Content-Language"] = header_text(made.letter.language)
+    message.set_raw("Content-Language", header_text(made.letter.language))
     return message
 
 
@@ -217,8 +219,8 @@ def _body_part(body: str, subtype: str) -> MIMEPart:
     Python, took most of the time of a message.
     """
     part = MIMEPart(policy=SMTP)
-    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
-    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_raw("Content-Type", f'text/{subtype}; charset="utf-8"')
+    part.set_raw("Content-Transfer-Encoding", "quoted-printable")
     part.set_payload(binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii"))
     return part
 
