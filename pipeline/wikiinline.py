@@ -19,7 +19,7 @@ _WORD = re.compile(r"\w")
 _FREE_URL = re.compile(r"(?:https?|ftp)://[A-Za-z0-9\-._~/?#@!$&()*+,;=%:]*[A-Za-z0-9/_=#\-]\Z")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Text:
     """Text as the reader must see it, and where it stands (running text, a label, a cell)."""
 
@@ -27,14 +27,14 @@ class Text:
     context: Context
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Markup:
     """Wikitext the writer generated: '' or [[Page| or <br />; never escaped."""
 
     wikitext: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BareUrl:
     """A link whose label is its own address: a free link where MediaWiki would find it whole."""
 
@@ -95,7 +95,9 @@ def _merge(tokens: Sequence[Token]) -> list[Token]:
             following = tokens[n + 1] if n + 1 < len(tokens) else None
             if isinstance(following, Text) and following.context == token.context:
                 continue
-            text = _SPACE.sub(" ", "".join(run))
+            text = run[0] if len(run) == 1 else "".join(run)
+            if "  " in text or not text.isprintable():  # else there is nothing to collapse
+                text = _SPACE.sub(" ", text)
             run = []
             last = merged[-1] if merged else None
             if isinstance(last, Text) and last.text.endswith(" ") and text.startswith(" "):
