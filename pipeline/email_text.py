@@ -76,7 +76,11 @@ class Words:
         self.joinable = False  # may the next text extend the last word (no whitespace in between)?
 
     def text(self, text: str) -> None:
-        for n, part in enumerate(_SPACE.split(text.translate(_CONTROL))):
+        if text.isprintable() and "  " not in text:  # no controls, no run of spaces: the usual case
+            parts = text.split(" ")
+        else:
+            parts = _SPACE.split(text.translate(_CONTROL))
+        for n, part in enumerate(parts):
             if n:
                 self.joinable = False
             if not part:
