@@ -442,6 +442,7 @@ def _find_link(el: etree.Element, locator: Locator, cursor: int) -> tuple[int, i
 
 
 _ALLOWED_SCHEMES = ("http", "https", "mailto")
+_WHITESPACE = re.compile(r"\s")  # for str patterns, exactly the characters str.isspace() accepts
 
 
 def link_problem(href: str) -> str | None:
@@ -453,7 +454,7 @@ def link_problem(href: str) -> str | None:
         return "scheme"
     if scheme.lower() == "mailto":
         return None if "@" in rest else "mailto"
-    if not rest.startswith("//") or len(rest) <= 2 or any(c.isspace() for c in href):
+    if not rest.startswith("//") or len(rest) <= 2 or _WHITESPACE.search(href):
         return "host"
     return None
 
