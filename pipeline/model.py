@@ -5,8 +5,8 @@ import dataclasses
 import datetime as dt
 import enum
 import sys
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
