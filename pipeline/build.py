@@ -11,7 +11,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from . import timing, validate
 from .archive import Archive, Intros, display_prefix, load_settings, read_digest, scan_meta
 from .cache import CACHE_FOLDER, BuildCache, Entry, fingerprint, fingerprint_rows, folder_fingerprint
+from .files import write_atomic
 from .load import digest_files
 from .model import Diagnostic, Digest, Status, has_errors
 from .parse import Parser
@@ -502,21 +502,6 @@ def _same(target: Path, data: bytes) -> bool:
         return target.stat().st_size == len(data) and target.read_bytes() == data
     except OSError:
         return False
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write `data` to `target` through a temporary file and a rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
 
 
 def _remove_stale(out: Path, produced: set[str], only: set[str]) -> None:

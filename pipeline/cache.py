@@ -7,16 +7,14 @@ templates, the catalog entries it cites, its other versions, the upcoming calls 
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import pickle
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from .files import replacing
 from .model import Diagnostic, Digest
 
 CACHE_FOLDER = ".cache"
@@ -73,23 +71,15 @@ class BuildCache:
     def save(self, keep: set[str]) -> None:
         """Write the entries of the files in `keep` atomically."""
         entries = {path: entry for path, entry in self.entries.items() if path in keep}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                contexts = {path: made for path, made in self.contexts.items() if path in keep}
-                pickle.dump((_FORMAT, self.salt, len(entries), self.pages, self.world, contexts), handle,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-                for path, entry in entries.items():  # one pickle each: its memo never holds the whole cache
-                    loaded, blob = self._blobs.get(path, (None, b""))
-                    if loaded is not entry:  # an entry as it was loaded is written as it was read
-                        blob = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
-                    pickle.dump((path, blob), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        contexts = {path: made for path, made in self.contexts.items() if path in keep}
+        with replacing(self.path) as handle:
+            pickle.dump((_FORMAT, self.salt, len(entries), self.pages, self.world, contexts), handle,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+            for path, entry in entries.items():  # one pickle each: its memo never holds the whole cache
+                loaded, blob = self._blobs.get(path, (None, b""))
+                if loaded is not entry:  # an entry as it was loaded is written as it was read
+                    blob = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((path, blob), handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def fingerprint(*parts: object) -> str:

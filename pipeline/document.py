@@ -5,6 +5,7 @@ so that the HTML email, the text email and the Meta page carry the same visible 
 """
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,10 @@ from .site import Language, Site
 
 if TYPE_CHECKING:
     from .archive import Archive
+
+# What browsers and MediaWiki collapse into one space; a no-break or ideographic space is text.
+BLANK = " \t\n\r\f"
+BLANK_RUN = re.compile(f"[{BLANK}]+")
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,8 @@ from markupsafe import Markup, escape
 
 from . import timing
 from .archive import DEFAULT_TEMPLATES
-from .document import Link, Paragraph
+from .document import BLANK, BLANK_RUN, Link, Paragraph
+from .files import write_atomic
 
 if TYPE_CHECKING:
     from .email_mime import Letter
@@ -70,8 +71,6 @@ TEMPLATE = "email.html.j2"
 STYLESHEET = "email.css"
 HEADING_SHIFT = 0  # the email's h1 is the title and topics are h2, as in the digest: levels stay
 # What a browser collapses: ASCII whitespace. A no-break or ideographic space is text, and stays.
-_SPACE = re.compile(r"[ \t\n\r\f]+")
-_BLANK = " \t\n\r\f"
 _ALIGN = re.compile(r"text-align:\s*(left|right|center)")
 _RTL = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ps", "sd", "ug", "ur", "yi"})
 # Keeps an inbox preview to the preheader: invisible joiners that clients do not collapse.
@@ -149,7 +148,7 @@ def _anchor(href: str, inner: str) -> str:
 
 def _text(text: str | None) -> str:
     """Return running text escaped, its whitespace collapsed as a browser would."""
-    return escape(_SPACE.sub(" ", text)) if text else ""
+    return escape(BLANK_RUN.sub(" ", text)) if text else ""
 
 
 # Inline elements.
@@ -188,12 +187,12 @@ def blocks_html(elements: Iterable[etree.Element]) -> str:
 
 
 def _paragraph(el: etree.Element) -> str:
-    return f"<p>{inline_html(el).strip(_BLANK)}</p>"
+    return f"<p>{inline_html(el).strip(BLANK)}</p>"
 
 
 def _heading(el: etree.Element) -> str:
     level = min(int(el.tag[1]) + HEADING_SHIFT, 6)
-    return f"<h{level}>{inline_html(el).strip(_BLANK)}</h{level}>"
+    return f"<h{level}>{inline_html(el).strip(BLANK)}</h{level}>"
 
 
 def _flow(el: etree.Element) -> str:
@@ -203,7 +202,7 @@ def _flow(el: etree.Element) -> str:
         block = _BLOCK.get(child.tag)
         parts.append(block(child) if block else _INLINE.get(child.tag, inline_html)(child))
         parts.append(_text(child.tail))
-    return "".join(parts).strip(_BLANK)
+    return "".join(parts).strip(BLANK)
 
 
 def _list(el: etree.Element) -> str:
@@ -293,8 +292,6 @@ def _parsed_name(css: str) -> str:
 
 def keep_parsed(cache: Path, templates: Path) -> None:
     """Write the stylesheet of `templates` into `cache`, if this process parsed it, for the next build."""
-    from .build import write_atomic
-
     css = stylesheet(templates)
     if css not in _parsed_here:
         return

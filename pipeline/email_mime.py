@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
+import email.quoprimime
+import functools
 import hashlib
 import re
 import unicodedata
-import email.quoprimime
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.charset import RFC2047_CHROME_LEN, Charset
@@ -150,6 +151,7 @@ def message_id(site: Site, digest_id: str, list_name: str, serial: int = 0) -> s
     return f"<{digest_id}.{list_name}{suffix}.{token}@{sender_domain(site)}>"
 
 
+@functools.cache  # the sender and the lists' addresses, asked for once or twice per message
 def parse_address(value: str) -> tuple[str, str]:
     """Return the display name and the address of "Name <user@host>" or "user@host", as written.
 

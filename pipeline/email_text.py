@@ -10,13 +10,12 @@ line of a code block, which is kept exactly as written.
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from .document import Link, Paragraph
+from .document import BLANK_RUN, Link, Paragraph
 
 if TYPE_CHECKING:
     from .email_mime import Letter
@@ -27,7 +26,6 @@ _UNDERLINES = {1: "=", 2: "-", 3: "~"}
 _BULLETS = ("*", "-")
 # Words break at ASCII whitespace only: a no-break space (U+00A0, U+202F) glues, and other Unicode
 # spaces are kept as written, as the HTML email and the wiki keep them.
-_SPACE = re.compile(r"[ \t\n\r\f]+")
 _CONTROL = dict.fromkeys(c for c in range(0x20) if c not in (9, 10, 13)) | {0x7F: None}
 _BLOCK_TAGS = frozenset({"p", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table",
                          "hr", "div"})
@@ -76,10 +74,10 @@ class Words:
         self.joinable = False  # may the next text extend the last word (no whitespace in between)?
 
     def text(self, text: str) -> None:
-        if text.isprintable() and "  " not in text:  # no controls, no run of spaces: the usual case
+        if text.isprintable():  # no controls, so no whitespace but spaces (empty parts are skipped)
             parts = text.split(" ")
         else:
-            parts = _SPACE.split(text.translate(_CONTROL))
+            parts = BLANK_RUN.split(text.translate(_CONTROL))
         for n, part in enumerate(parts):
             if n:
                 self.joinable = False
@@ -180,7 +178,7 @@ def _link(el: etree.Element, out: Words, links: Links, emphasis: int) -> None:
 
 def shows_its_address(el: etree.Element, href: str) -> bool:
     """Return True when the link's visible text is its address: it needs no marker."""
-    label = _SPACE.sub(" ", "".join(el.itertext())).strip(" ")
+    label = BLANK_RUN.sub(" ", "".join(el.itertext())).strip(" ")
     return label == href or (href.startswith("mailto:") and label == href.removeprefix("mailto:"))
 
 

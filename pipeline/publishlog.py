@@ -25,12 +25,12 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .files import write_atomic
 from .wikiapi import saved_form
 
 PUBLISH_LOG = "publish-log.json"
@@ -127,28 +127,7 @@ class PublishLog:
         self.entries[title] = entry
         self._document["wikis"][self.wiki] = {t: e.to_json() for t, e in self.entries.items()}
         data = json.dumps(self._document, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-        _write_durably(self.path, data.encode("utf-8"))
-
-
-def _write_durably(target: Path, data: bytes) -> None:
-    """Replace `target` with `data` through a synced temporary file, then sync the folder."""
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    folder = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+        write_atomic(self.path, data.encode("utf-8"), durable=True)
 
 
 @contextlib.contextmanager

@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .archive import Archive
+from .files import sync_folder
 from .model import Diagnostic, Status
-from .site import ListFormat, MailingList, split_address
+from .site import ListFormat, MailingList, address_of
 
 if TYPE_CHECKING:
     from .email_mime import Bodies
@@ -135,7 +136,7 @@ class SentLog:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         with os.fdopen(fd, "ab", buffering=0) as handle:
             if created:
-                _sync_folder(self.path.parent)
+                sync_folder(self.path.parent)
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
@@ -148,14 +149,6 @@ class SentLog:
         line = json.dumps(asdict(record), ensure_ascii=False, sort_keys=True) + "\n"
         handle.write(line.encode("utf-8"))
         os.fsync(handle.fileno())
-
-
-def _sync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -308,7 +301,7 @@ def _deliver(server: Server, message: EmailMessage, sender: str, recipient: str)
     except KeyboardInterrupt as exc:
         raise _NotSent("interrupted before connecting") from exc
     try:
-        _transfer(smtp, server, message, (split_address(sender) or ('', sender))[1], recipient, context)
+        _transfer(smtp, server, message, address_of(sender), recipient, context)
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             smtp.quit()

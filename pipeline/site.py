@@ -63,6 +63,12 @@ def split_address(value: str) -> tuple[str, str] | None:
     return None
 
 
+def address_of(value: str) -> str:
+    """Return the address alone of "Name <user@host>" (the value as it is if it is no such thing)."""
+    found = split_address(value)
+    return found[1] if found else value
+
+
 def ordinal(n: int) -> str:
     """Return 1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st."""
     suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")

@@ -11,7 +11,6 @@ lines: `Saved.replaced` then names a revision other than the one the edit was ba
 """
 from __future__ import annotations
 
-
 import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +21,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .document import wiki_url
-from .site import split_address
+from .site import address_of
 
 if TYPE_CHECKING:
     from .site import Site
@@ -240,7 +239,7 @@ def user_agent(site: Site) -> str:
         own = version("clinics-digests")
     except PackageNotFoundError:
         own = "0"
-    contact = (split_address(site.sender) or ('', site.sender))[1]
+    contact = address_of(site.sender)
     page = wiki_url(site, site.wiki.page_prefix)
     return f"clinics-digests/{own} ({page}; {contact}) python-requests/{requests.__version__}"
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import wikiescape
+from .document import BLANK, BLANK_RUN
 from .wikiescape import Context
 
-_SPACE = re.compile(r"[ \t\n\r\f]+")  # what a browser collapses (not U+00A0)
 _WORD = re.compile(r"\w")
 _FREE_URL = re.compile(r"(?:https?|ftp)://[A-Za-z0-9\-._~/?#@!$&()*+,;=%:]*[A-Za-z0-9/_=#\-]\Z")
 
@@ -97,7 +97,7 @@ def _merge(tokens: Sequence[Token]) -> list[Token]:
                 continue
             text = run[0] if len(run) == 1 else "".join(run)
             if "  " in text or not text.isprintable():  # else there is nothing to collapse
-                text = _SPACE.sub(" ", text)
+                text = BLANK_RUN.sub(" ", text)
             run = []
             last = merged[-1] if merged else None
             if isinstance(last, Text) and last.text.endswith(" ") and text.startswith(" "):
@@ -177,7 +177,7 @@ def label_or_nowiki(label: list[Token]) -> list[Token]:
     first = label[0]
     if isinstance(first, Text) and first.text[:1].isspace():
         char = first.text[0]
-        reference = "&#32;" if char in " \t\n\r\f" else f"&#{ord(char)};"
+        reference = "&#32;" if char in BLANK else f"&#{ord(char)};"
         return [Markup(reference), Text(first.text[1:], first.context), *label[1:]]
     return label
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import timing, wikiescape
 from .catalog import split_prefix
-from .document import Inline, Link, document
+from .document import BLANK, Inline, Link, document
 from .model import CatalogEntry, Digest
 from .parse import CATALOG_ATTR
 from .wikiescape import Context
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 _HEADING_LINE = re.compile(r"(={1,6}) .* \1")
 _LISTS = ("ul", "ol")
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-_BLANK = " \t\n\r\f"  # what MediaWiki and browsers collapse; a no-break or ideographic space is text
 
 
 def file_name(digest: Digest) -> str:
@@ -213,7 +212,7 @@ class Writer:
             else:
                 blocks.append(child)
             if child.tail and blocks:
-                if child.tail.strip(_BLANK):
+                if child.tail.strip(BLANK):
                     blocks.append(_paragraph_of(child.tail))
             elif child.tail:
                 tokens.append(Text(child.tail, wikiescape.RUNNING))
