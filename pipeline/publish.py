@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .publishlog import PUBLISH_LOG, Entry, PublishLog, PublishLogError, locked, text_hash
-from .publishplan import Action, Change, Contest, diff, explain, overwrite_note, plan, wanted_pages
+from .publishplan import Action, Change, Contest, diff, explain, plan, wanted_pages
 from .wikiapi import Api, ApiError, WikiError, check_api_url, user_agent
 
 if TYPE_CHECKING:
@@ -208,8 +208,8 @@ def _report(outcome: Outcome) -> None:
         _report_refused(change)
     else:
         notes = [f"revision {outcome.revid}"]
-        if change.overwrite and change.contest:
-            notes.append(overwrite_note(change.contest))
+        if change.note:
+            notes.append(change.note)
         if outcome.merged:
             notes.append(f"MediaWiki merged it with revision {outcome.merged}, saved after publish read revision "
                          f"{change.current.revid}: check the page")
@@ -255,7 +255,7 @@ def _dry_run(changes: Sequence[Change]) -> int:
         if change.action is Action.REFUSED:
             _report_refused(change)
             continue
-        note = f" ({overwrite_note(change.contest)})" if change.overwrite and change.contest else ""
+        note = f" ({change.note})" if change.note else ""
         label = "unchanged" if change.action is Action.UNCHANGED else f"would {change.action.value}"
         print(f"{label:<16}{change.title}{note}", file=sys.stderr)
         if change.action is not Action.UNCHANGED:

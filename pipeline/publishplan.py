@@ -88,6 +88,11 @@ class Change:
     overwrite: bool = False  # contested, and --overwrite names it
     sections: tuple[tuple[str, str], ...] = ()  # the main page: hashes of the sections sent
 
+    @property
+    def note(self) -> str:
+        """Return what an overwriting edit says it overwrites; "" for any other change."""
+        return overwrite_note(self.contest) if self.overwrite and self.contest else ""
+
 
 # ------------------------------------------------------------------ what to publish
 
@@ -250,9 +255,8 @@ def explain(api: Api, change: Change) -> Change:
         found, more = api.history(change.title)
         edits = [e for e in found if e.revid > contest.after and e.revid != contest.since]
         more = more and (not found or found[-1].revid > contest.after)
-    contest = dataclasses.replace(contest, edits=tuple(edits), more=more)
-    summary = f"{change.summary}; {overwrite_note(contest)}" if change.overwrite else change.summary
-    return dataclasses.replace(change, contest=contest, summary=summary)
+    explained = dataclasses.replace(change, contest=dataclasses.replace(contest, edits=tuple(edits), more=more))
+    return dataclasses.replace(explained, summary=f"{change.summary}; {explained.note}") if explained.note else explained
 
 
 def overwrite_note(contest: Contest) -> str:
