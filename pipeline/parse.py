@@ -32,7 +32,7 @@ from markdown.inlinepatterns import (
 from .catalog import Catalog
 from .guard import MAX_DEPTH, LinearBackticks, LinearLinks, Problem, depth, limit_nesting, limit_paragraphs
 from .load import shown
-from .mdinline import SkippingInlineProcessor
+from .mdfast import PipedTableProcessor, SkippingInlineProcessor
 from .model import Diagnostic, Location, Topic, error
 
 CATALOG_ATTR = "data-catalog"  # set on <a> elements resolved from the catalog; never rendered
@@ -149,7 +149,7 @@ def _unwrap(parent: etree.Element, child: etree.Element) -> None:
 
 
 class ClinicsExtension(Extension):
-    """Catalog references, no raw HTML, readable mailto links."""
+    """Catalog references, no raw HTML, readable mailto links; the faster passes of mdfast.py."""
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.preprocessors.deregister("html_block")
@@ -167,6 +167,9 @@ class ClinicsExtension(Extension):
         md.inlinePatterns.register(_BareUrl(_BARE_URL, md), "bare_url", 105)
         md.treeprocessors.register(_CodeText(md), "code_text", -10)
         md.treeprocessors.register(SkippingInlineProcessor(md, {_BARE_URL: ("://",)}), "inline", 20)
+        tables = md.parser.blockprocessors["table"]
+        md.parser.blockprocessors.register(
+            PipedTableProcessor(md.parser, tables.config), "table", PipedTableProcessor.PRIORITY)
 
 
 class Parser:

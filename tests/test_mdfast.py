@@ -1,6 +1,6 @@
 """Skipping inline patterns that cannot match gives Python-Markdown's own tree, faster.
 
-The parser's inline pass (pipeline.mdinline) must give exactly the tree, and the unresolved
+The parser's inline pass (pipeline.mdfast) must give exactly the tree, and the unresolved
 references, that Python-Markdown's own InlineProcessor gives with the same patterns.
 """
 from __future__ import annotations
@@ -9,6 +9,7 @@ import xml.etree.ElementTree as etree
 from pathlib import Path
 
 import markdown.treeprocessors
+from markdown.extensions.tables import TableProcessor
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -17,7 +18,7 @@ from bench.corpus import write_corpus
 from conftest import DIGESTS
 from pipeline.archive import load_settings
 from pipeline.load import load_source
-from pipeline.mdinline import SkippingInlineProcessor, needs
+from pipeline.mdfast import PipedTableProcessor, SkippingInlineProcessor, needs
 from pipeline.parse import Parser
 
 
@@ -26,7 +27,11 @@ def parsers() -> tuple[Parser, Parser]:
     archive, _ = load_settings(DIGESTS)
     ours, stock = Parser(archive.catalog), Parser(archive.catalog)
     stock.md.treeprocessors.register(markdown.treeprocessors.InlineProcessor(stock.md), "inline", 20)
+    config = stock.md.parser.blockprocessors["table"].config
+    stock.md.parser.blockprocessors.register(TableProcessor(stock.md.parser, config), "table", 75)
     assert isinstance(ours.md.treeprocessors["inline"], SkippingInlineProcessor)
+    assert isinstance(ours.md.parser.blockprocessors["table"], PipedTableProcessor)
+    assert type(stock.md.parser.blockprocessors["table"]) is TableProcessor
     return ours, stock
 
 
@@ -43,12 +48,16 @@ def same_tree(parsers: tuple[Parser, Parser], text: str) -> None:
 # Pieces that mean something to the inline patterns, or almost do.
 PIECES = ["*", "**", "_", "__", "`", "``", "\\", "[", "]", "(", ")", "![", "<", ">", "@", "  \n", "\n", " ",
           "https://", "http://x.org", "://", "mailto:", "a", "word", "é", "[Quarry]", "[text][paws]", "[x][]",
-          "[l]: https://l.org\n", "<https://a.org>", "<me@example.org>", "\x02", "\x03", "&amp;", "#", "- ", "1. "]
+          "[l]: https://l.org\n", "<https://a.org>", "<me@example.org>", "\x02", "\x03", "&amp;", "#", "- ", "1. ",
+          "|", " | ", "|---|", "---", ":-:", "\n| a | b |\n|---|--:|\n| c | d |\n", "\n| one |\n| --- |\n"]
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(PIECES) | st.text(max_size=3), max_size=40).map("".join))
 @example("plain words and nothing else")
+@example("a | b\n--- | ---\nc | d")
+@example("| a |\n|---|\n| b |")
+@example("a\n---\nb")
 @example("**bold _em_ `code`** [link](https://a.org) <b@c.org> https://x.org/y.  \nbreak \\* [Quarry]")
 def test_same_tree_as_python_markdown(parsers: tuple[Parser, Parser], text: str) -> None:
     same_tree(parsers, text)
