@@ -7,9 +7,9 @@ from pathlib import Path
 
 from . import timing, validate
 from .catalog import Catalog, load_catalog
-from .load import digest_files, load_source
+from .load import digest_files, load_known, load_source
 from .metadata import read_meta
-from .model import Diagnostic, Digest, Location, Topic, error, has_errors
+from .model import Diagnostic, Digest, Location, Meta, Topic, error, has_errors
 from .schedule import Call, check_schedule, load_schedule, past_calls, upcoming_after
 from .parse import CATALOG_ATTR, Locator, Parser, check_body, parse_partial, split_topics
 from .site import Site, load_site
@@ -110,15 +110,29 @@ def check_between_files(archive: Archive, today: dt.date | None) -> list[Diagnos
                 check_schedule(archive.calls, archive.digests))
 
 
-def scan_meta(path: Path, display: str, raw: bytes, site: Site) -> Digest | None:
+@dataclass(frozen=True)
+class FrontMatter:
+    """What reading a file's front matter found: kept by the build, so that its worker reads it once."""
+
+    source_hash: str  # of the bytes it was read from
+    meta: Meta
+    problems: tuple[Diagnostic, ...]  # warnings of the file and its front matter (no errors)
+
+    def summary(self, source_id: str, display: str) -> Digest:
+        return Digest(id=source_id, path=display, meta=self.meta, topics=(), citations=(),
+                      source_hash=self.source_hash)
+
+
+def scan_meta(path: Path, display: str, raw: bytes, site: Site) -> tuple[Digest, FrontMatter] | tuple[None, None]:
     """Return a summary of the digest at `path` from its front matter alone, or None if that is broken."""
-    source, _ = load_source(path, display, raw)
+    source, problems = load_source(path, display, raw)
     if source is None:
-        return None
-    meta, _ = read_meta(source, site)
+        return None, None
+    meta, found = read_meta(source, site)
     if meta is None:
-        return None
-    return Digest(id=source.id, path=display, meta=meta, topics=(), citations=(), source_hash=source.digest)
+        return None, None
+    front = FrontMatter(source.digest, meta, tuple(problems + found))
+    return front.summary(source.id, display), front
 
 
 class Intros:
@@ -151,14 +165,21 @@ class Intros:
 
 
 def read_digest(path: Path, display: str, site: Site, parser: Parser, intros: Intros,
-                raw: bytes | None = None) -> tuple[Digest | None, list[Diagnostic]]:
-    """Return one digest file parsed into the model, and every problem in it."""
+                raw: bytes | None = None, front: FrontMatter | None = None) -> tuple[Digest | None, list[Diagnostic]]:
+    """Return one digest file parsed into the model, and every problem in it.
+
+    `front`: what reading the file's front matter found already, used if the file has not changed since.
+    """
     with timing.stage("load"):
-        source, problems = load_source(path, display, raw)
-        if source is None:
-            return None, problems
-        meta, found = read_meta(source, site)
-        problems += found
+        source = load_known(path, display, front.source_hash) if front is not None else None
+        if source is not None and front is not None:
+            meta, problems = front.meta, list(front.problems)
+        else:
+            source, problems = load_source(path, display, raw)
+            if source is None:
+                return None, problems
+            meta, found = read_meta(source, site)
+            problems += found
     with timing.stage("parse"):
         root, state = parser.tree(source.body)
         locator = Locator(display, source.body, source.body_line)

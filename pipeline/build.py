@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import timing, validate
-from .archive import Archive, Intros, display_prefix, load_settings, read_digest, scan_meta
+from .archive import Archive, FrontMatter, Intros, display_prefix, load_settings, read_digest, scan_meta
 from .cache import CACHE_FOLDER, BuildCache, Entry, fingerprint, fingerprint_rows, folder_fingerprint
 from .files import write_atomic
 from .load import digest_files
@@ -121,6 +121,7 @@ class _Context:
     out: Path
     stages: list[Stage]
     keys: RenderKeys
+    fronts: dict[str, FrontMatter]
 
 
 _context: _Context | None = None
@@ -144,7 +145,7 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     parse_salt = fingerprint(code, site_path.read_bytes(), labels, intro_files)
     render_salt = folder_fingerprint(templates)
     cache = BuildCache(out, code)
-    pending, summaries = _scan(archive, folder, cache, parse_salt)
+    pending, summaries, fronts = _scan(archive, folder, cache, parse_salt)
     archive.replace_digests(sorted(summaries.values(), key=lambda d: d.path))
     archive.diagnostics += validate.check_calls(archive.digests, today) + \
         check_schedule(archive.calls, archive.digests)
@@ -161,7 +162,7 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     for language in sorted({d.language for d in archive.digests if d.meta.intro}):
         intros.get(language)  # parsed once, here, and shared by every worker
     global _context
-    _context = _Context(archive, parser, intros, staging, out, chosen, keys)
+    _context = _Context(archive, parser, intros, staging, out, chosen, keys, fronts)
     try:
         done = _run_jobs(jobs_list, jobs)
         return _finish(archive, cache, keys, done, chosen, out, staging, only, strict,
@@ -172,10 +173,12 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
 
 
 def _scan(archive: Archive, folder: Path, cache: BuildCache, parse_salt: str) -> tuple[
-        list[tuple[Path, str, str]], dict[str, Digest]]:
-    """Return the files to parse, and a summary of every digest: cached, or from its front matter."""
+        list[tuple[Path, str, str]], dict[str, Digest], dict[str, FrontMatter]]:
+    """Return the files to parse, a summary of every digest (cached, or from its front matter),
+    and the front matter read from each file to parse, for its worker not to read it again."""
     pending: list[tuple[Path, str, str]] = []
     summaries: dict[str, Digest] = {}
+    fronts: dict[str, FrontMatter] = {}
     prefix = display_prefix(folder)
     for path in digest_files(folder):
         display = prefix + path.name
@@ -185,13 +188,15 @@ def _scan(archive: Archive, folder: Path, cache: BuildCache, parse_salt: str) ->
             entry = cache.hit(display, key)
             if entry is None:
                 pending.append((path, display, key))
-                summary = scan_meta(path, display, raw, archive.site)
+                summary, front = scan_meta(path, display, raw, archive.site)
+                if front is not None:
+                    fronts[display] = front
             else:
                 archive.diagnostics += entry.diagnostics
                 summary = entry.digest
         if summary is not None:
             summaries[display] = summary
-    return pending, summaries
+    return pending, summaries, fronts
 
 
 def _stale_renders(archive: Archive, cache: BuildCache, chosen: list[Stage], keys: RenderKeys, out: Path,
@@ -343,7 +348,8 @@ def _work(job: _Job) -> _Done:
     assert context is not None
     before = timing.spent()  # a forked worker starts with its parent's times
     archive = context.archive
-    digest, found = read_digest(job.path, job.display, archive.site, context.parser, context.intros)
+    digest, found = read_digest(job.path, job.display, archive.site, context.parser, context.intros,
+                                front=context.fronts.get(job.display))
     rendered: dict[str, tuple[str, tuple[str, ...]]] = dict(job.previous)
     key = ""
     if digest is not None and job.render and not has_errors(found):

@@ -72,6 +72,30 @@ def load_source(path: Path, display: str, raw: bytes | None = None) -> tuple[Sou
                  problems)
 
 
+def load_known(path: Path, display: str, source_hash: str) -> Source | None:
+    """Return the file at `path` split into front matter and body, if its bytes still hash to `source_hash`.
+
+    For a file that load_source read and checked already: the checks are not made again.
+    None when the file changed or is gone since.
+    """
+    match = NAME.match(path.name)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    digest = hashlib.sha256(raw).hexdigest()
+    if match is None or digest != source_hash:
+        return None
+    source, _ = split(_lines(raw.decode("utf-8").removeprefix("\ufeff")), display, int(match["number"]),
+                      match["language"], digest, [])
+    return source
+
+
+def _lines(text: str) -> str:
+    """Return `text` with its line endings made "\n"."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def decode(raw: bytes, display: str, what: str = "a digest") -> tuple[str | None, list[Diagnostic]]:
     """Return the UTF-8 text of `raw` (`what` the file is) with line endings made "\\n", or None and the problem."""
     problems: list[Diagnostic] = []
@@ -94,7 +118,7 @@ def decode(raw: bytes, display: str, what: str = "a digest") -> tuple[str | None
         text = text[1:]
         problems.append(warning("bom", "the file starts with a byte-order mark (BOM), which is ignored",
                                 Location(display, 1, 1), "save the file as UTF-8 without BOM"))
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _lines(text)
     problems += invisible_characters(text, display)
     if any(p.code in ("control-char", "nul-byte") for p in problems):
         return None, problems

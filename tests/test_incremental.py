@@ -5,13 +5,16 @@ import datetime as dt
 import json
 import pickle
 import shutil
+import xml.etree.ElementTree as etree
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, digest_text, run_cli
+from pipeline.archive import Intros, load_settings, read_digest, scan_meta
 from pipeline.build import Result, build
 from pipeline.cache import CACHE_FILE
+from pipeline.parse import Parser
 
 TODAY = dt.date(2026, 1, 1)
 
@@ -193,3 +196,41 @@ def test_a_damaged_parsed_stylesheet_is_parsed_again(example: Path, tmp_path: Pa
     changed = {path for path, data in outputs(out).items() if before.get(path) != data}
     assert changed and all("003" in path for path in changed), changed
     assert_same_as_cold(example, out, tmp_path)
+
+
+def test_a_files_warnings_are_reported_once_when_its_worker_reuses_the_front_matter(
+        scratch: Path, tmp_path: Path) -> None:
+    (scratch / "001.md").write_bytes(b"\xef\xbb\xbf" + digest_text(1).encode("utf-8"))  # a BOM: a warning
+    result = build(scratch, ROOT / "templates", tmp_path / "out", today=TODAY, jobs=1)
+    assert [d.code for d in result.diagnostics if d.location.path.endswith("001.md")].count("bom") == 1
+    assert not result.failed and result.parsed == 1
+
+
+def test_a_digest_read_with_its_front_matter_equals_one_read_from_scratch(example: Path) -> None:
+    archive, _ = load_settings(example)
+    parser = Parser(archive.catalog)
+    intros = Intros(parser, ROOT / "templates", [])
+    path = example / "006.es.md"
+    _, front = scan_meta(path, path.name, path.read_bytes(), archive.site)
+    assert front is not None
+    reused = read_digest(path, path.name, archive.site, parser, intros, front=front)
+    fresh = read_digest(path, path.name, archive.site, parser, intros)
+    assert reused[1] == fresh[1]
+    assert reused[0] is not None and fresh[0] is not None
+    assert reused[0].summary() == fresh[0].summary()
+    assert [etree.tostring(el) for topic in reused[0].topics for el in (topic.heading, *topic.elements)] == \
+        [etree.tostring(el) for topic in fresh[0].topics for el in (topic.heading, *topic.elements)]
+
+
+def test_a_file_changed_after_its_front_matter_was_read_is_read_again(example: Path) -> None:
+    archive, _ = load_settings(example)
+    parser = Parser(archive.catalog)
+    intros = Intros(parser, ROOT / "templates", [])
+    path = example / "003.md"
+    _, front = scan_meta(path, path.name, path.read_bytes(), archive.site)
+    assert front is not None
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\ndate: ", "\nstatus: draft\ndate: ", 1), encoding="utf-8")
+    digest, _ = read_digest(path, path.name, archive.site, parser, intros, front=front)
+    assert digest is not None and front.meta.status != digest.meta.status
+    assert digest.source_hash != front.source_hash
