@@ -190,11 +190,11 @@ def new_message(site: Site, made: Bodies, mailing_list: MailingList, key: str, d
                 serial: int = 0) -> EmailMessage:
     """Return the message holding `made` for `mailing_list`; `key` names it in its Message-ID."""
     message = EmailMessage(policy=SMTP)
-    message["From"] = _address(site.sender)
-    message["To"] = _address(mailing_list.address)
-    _set_subject(message, made.letter.subject)
     # Headers made here from known parts are set as they are: the email package would parse each
     # again, only to write it the same way (a third of the time of a message).
+    message.set_raw("From", _folded_address("From", site.sender))
+    message.set_raw("To", _folded_address("To", mailing_list.address))
+    _set_subject(message, made.letter.subject)
     message.set_raw("Date", format_datetime(date))
     message.set_raw("Message-ID", message_id(site, key, mailing_list.name, serial))
     message.set_raw("MIME-Version", "1.0")
@@ -281,6 +281,13 @@ class _LinearCharset(Charset):
 
 
 _UTF8 = _LinearCharset("utf-8")
+
+
+@functools.cache  # one sender and a few lists: each folded once per process, not once per message
+def _folded_address(name: str, value: str) -> str:
+    """Return address header `name` holding `value` as the email package writes it, without "Name: "."""
+    folded = SMTP.fold(name, SMTP.header_factory(name, _address(value)))
+    return folded[len(name) + 2:].removesuffix(SMTP.linesep)
 
 
 def _address(value: str) -> Address:
