@@ -192,8 +192,8 @@ def new_message(site: Site, made: Bodies, mailing_list: MailingList, key: str, d
     message = EmailMessage(policy=SMTP)
     # Headers made here from known parts are set as they are: the email package would parse each
     # again, only to write it the same way (a third of the time of a message).
-    message.set_raw("From", _folded_address("From", site.sender))
-    message.set_raw("To", _folded_address("To", mailing_list.address))
+    _set_address(message, "From", site.sender)
+    _set_address(message, "To", mailing_list.address)
     _set_subject(message, made.letter.subject)
     message.set_raw("Date", format_datetime(date))
     message.set_raw("Message-ID", message_id(site, key, mailing_list.name, serial))
@@ -283,11 +283,24 @@ class _LinearCharset(Charset):
 _UTF8 = _LinearCharset("utf-8")
 
 
+def _set_address(message: EmailMessage, name: str, value: str) -> None:
+    folded = _folded_address(name, value)
+    if folded is None:
+        message[name] = _address(value)
+    else:
+        message.set_raw(name, folded)
+
+
 @functools.cache  # one sender and a few lists: each folded once per process, not once per message
-def _folded_address(name: str, value: str) -> str:
-    """Return address header `name` holding `value` as the email package writes it, without "Name: "."""
+def _folded_address(name: str, value: str) -> str | None:
+    """Return address header `name` holding `value` as the email package writes it, without "Name: ".
+
+    None when the package breaks the line right after "Name:" (a long encoded name), which a
+    value set raw cannot reproduce.
+    """
     folded = SMTP.fold(name, SMTP.header_factory(name, _address(value)))
-    return folded[len(name) + 2:].removesuffix(SMTP.linesep)
+    prefix = name + ": "
+    return folded[len(prefix):].removesuffix(SMTP.linesep) if folded.startswith(prefix) else None
 
 
 def _address(value: str) -> Address:
