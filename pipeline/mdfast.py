@@ -1,4 +1,4 @@
-"""Python-Markdown's two busiest passes, without the work that cannot change their result.
+"""Python-Markdown's block and inline passes, without the work that cannot change their result.
 
 Python-Markdown tries every inline pattern on every piece of text: a dozen regular-expression
 searches, each behind a few Python calls, even for a sentence with no '[', '*' or '`' in it.
@@ -7,12 +7,18 @@ character (or a few) that its expression cannot match without; when the text hol
 them, the pattern is skipped exactly as Python-Markdown goes on after a search that found
 nothing. Patterns the table does not know are always tried, so the result is the same tree.
 
-Likewise the tables extension splits every block into rows and cells to test whether it is a
-table; a block without a "|" cannot be one, and is not split.
+Likewise each block processor tests every block: the tables extension splits it into rows and
+cells, the heading, rule, quote and reference processors search it with an expression. A block
+without a "|" is no table, one without a "#" no heading, and so on: those answer at once.
 """
 from __future__ import annotations
 
-from markdown import inlinepatterns, treeprocessors, util
+import xml.etree.ElementTree as etree
+from collections.abc import Callable
+
+from markdown import blockprocessors, inlinepatterns, treeprocessors, util
+from markdown.blockparser import BlockParser
+from markdown.blockprocessors import BlockProcessor
 from markdown.extensions.tables import TableProcessor
 
 # Regular expression as written -> strings one of which the text must hold for it to match.
@@ -80,14 +86,33 @@ class SkippingInlineProcessor(treeprocessors.InlineProcessor):
         return data
 
 
-class PipedTableProcessor(TableProcessor):
-    """The tables extension's block processor, answering at once for a block without a pipe.
 
-    Its test would split such a block and find a one-cell header row, which is no table
-    (a one-column table needs pipes too); the state it sets is read only after a True answer.
-    """
+# Block processors (of exactly these classes) -> strings one of which a block must hold for the
+# processor's test to be True; ReferenceProcessor's test is always True and its run gives up
+# (puts the block back) when its expression finds no "[label]: address" line.
+_BLOCK_NEEDS: dict[type[BlockProcessor], tuple[str, ...]] = {
+    TableProcessor: ("|",),
+    blockprocessors.HashHeaderProcessor: ("#",),
+    blockprocessors.SetextHeaderProcessor: ("\n=", "\n-"),
+    blockprocessors.HRProcessor: ("-", "_", "*"),
+    blockprocessors.BlockQuoteProcessor: (">",),
+    blockprocessors.ReferenceProcessor: ("]:",),
+}
 
-    PRIORITY = 75  # the tables extension's
 
-    def test(self, parent, block: str) -> bool:
-        return "|" in block and super().test(parent, block)
+def skip_block_tests(parser: BlockParser) -> None:
+    """Make each block processor the table knows answer False at once for a block without what it needs."""
+    for processor in parser.blockprocessors:
+        needed = _BLOCK_NEEDS.get(type(processor))
+        if needed is not None and "test" not in vars(processor):
+            processor.test = _needing(processor.test, needed)  # type: ignore[method-assign]
+
+
+def _needing(test: Callable[[etree.Element, str], bool], needed: tuple[str, ...]) -> Callable[
+        [etree.Element, str], bool]:
+    def quick(parent: etree.Element, block: str) -> bool:
+        for string in needed:
+            if string in block:
+                return test(parent, block)
+        return False
+    return quick

@@ -32,7 +32,7 @@ from markdown.inlinepatterns import (
 from .catalog import Catalog
 from .guard import MAX_DEPTH, LinearBackticks, LinearLinks, Problem, depth, limit_nesting, limit_paragraphs
 from .load import shown
-from .mdfast import PipedTableProcessor, SkippingInlineProcessor
+from .mdfast import SkippingInlineProcessor, skip_block_tests
 from .model import Diagnostic, Location, Topic, error
 
 CATALOG_ATTR = "data-catalog"  # set on <a> elements resolved from the catalog; never rendered
@@ -167,9 +167,6 @@ class ClinicsExtension(Extension):
         md.inlinePatterns.register(_BareUrl(_BARE_URL, md), "bare_url", 105)
         md.treeprocessors.register(_CodeText(md), "code_text", -10)
         md.treeprocessors.register(SkippingInlineProcessor(md, {_BARE_URL: ("://",)}), "inline", 20)
-        tables = md.parser.blockprocessors["table"]
-        md.parser.blockprocessors.register(
-            PipedTableProcessor(md.parser, tables.config), "table", PipedTableProcessor.PRIORITY)
 
 
 class Parser:
@@ -177,6 +174,7 @@ class Parser:
 
     def __init__(self, catalog: Catalog) -> None:
         self.md = markdown.Markdown(extensions=["tables", "sane_lists", ClinicsExtension()])
+        skip_block_tests(self.md.parser)
         self.catalog = catalog
 
     def tree(self, text: str) -> tuple[etree.Element, ParseState]:
