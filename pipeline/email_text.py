@@ -108,6 +108,13 @@ class Words:
 
 def wrap(words: Sequence[Word], columns: int) -> list[str]:
     """Return `words` filled into lines of at most `columns`; a word wider than that stands alone."""
+    try:
+        whole = " ".join(words)  # type: ignore[arg-type]
+    except TypeError:  # a hard break among them
+        pass
+    else:
+        if len(whole) <= columns and whole.isascii():  # one line, as most items are
+            return [whole] if whole else []
     lines: list[str] = []
     line: list[str] = []
     used = 0
