@@ -350,8 +350,6 @@ class Inliner(premailer.Premailer):
             rules, leftover = self._parse_style_rules(css, 0)
             parsed = tuple(rules), self._css_rules_to_string(leftover)
         self.rules, self.media = parsed
-        self._needs = [_selector_needs(selector) for _, selector, _ in self.rules]
-        self._html = ""
         self._basic: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def _style_to_basic_html_attributes(self, element: Any, style_content: str, force: bool = False) -> None:
@@ -372,8 +370,7 @@ class Inliner(premailer.Premailer):
                 element.attrib[key] = value
 
     def _process_css_text(self, css_text: str, index: int, rules: list[Any], head: Any) -> None:
-        html = _COMMENT.sub("", self._html).lower()  # a comment holds no element (Outlook's table is in one)
-        rules.extend(rule for rule, needs in zip(self.rules, self._needs) if all(need in html for need in needs))
+        rules.extend(self.rules)
         if head is not None and self.media:
             style = lxml_etree.SubElement(head, "style")
             style.attrib["type"] = "text/css"
@@ -381,33 +378,4 @@ class Inliner(premailer.Premailer):
 
     def inline(self, html: str) -> str:
         """Return `html` with the stylesheet's rules in style attributes and its @media rules in <head>."""
-        self._html = html
-        try:
-            return str(self.transform(html, pretty_print=False)) + "\n"
-        finally:
-            self._html = ""
-
-
-# A selector of type and class names only ("li p", ".footer p", "pre code"), which is all the
-# stylesheet uses; premailer runs every rule's selector over every message, and a message holds
-# no table, quote or rule more often than not.
-_SIMPLE_SELECTOR = re.compile(r"[A-Za-z][A-Za-z0-9]*|(?:[A-Za-z][A-Za-z0-9]*)?(?:\.[A-Za-z_][\w-]*)+")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_IMPLIED = frozenset({"html", "head", "body", "p"})  # elements an HTML parser adds where the text has none
-
-
-def _selector_needs(selector: str) -> tuple[str, ...]:
-    """Return what a message's HTML, lowercased, must hold for `selector` to match one of its elements.
-
-    "<li" for an li element, "footer" for the class footer: each part of a descendant selector
-    must be there. Nothing (always try it) for any other kind of selector, or an element that
-    the parser may add by itself.
-    """
-    parts = selector.split()
-    if not parts or not all(_SIMPLE_SELECTOR.fullmatch(part) for part in parts):
-        return ()
-    needs: list[str] = []
-    for part in parts:
-        tag, *classes = part.lower().split(".")
-        needs += ([f"<{tag}"] if tag and tag not in _IMPLIED else []) + classes
-    return tuple(needs)
+        return str(self.transform(html, pretty_print=False)) + "\n"

@@ -193,27 +193,6 @@ def test_the_inliner_gives_what_premailer_gives(example: dict[str, email_mime.Bo
     assert email_html._inliner().allow_network is False
 
 
-def test_rules_that_cannot_match_a_message_are_not_run(example: dict[str, email_mime.Bodies]) -> None:
-    inliner = email_html._inliner()
-    page = email_html._template().render(email=email_html.view(example["001"].letter))
-    assert "<table" in page and "<th" not in page and "<blockquote" not in page  # the table: Outlook's, in a comment
-    inliner._html = page
-    rules: list = []
-    inliner._process_css_text("", 0, rules, None)
-    inliner._html = ""
-    selectors = {selector for _, selector, _ in rules}
-    assert {"body", "p", "li", ".footer p", "h2", "a"} <= selectors
-    assert not selectors & {"table", "th", "td", "blockquote"}
-
-
-@pytest.mark.parametrize(("selector", "needs"), [
-    ("li", ("<li",)), ("li p", ("<li",)), ("p", ()), ("body", ()), (".footer p", ("footer",)),
-    ("pre code", ("<pre", "<code")), ("div.Wrapper", ("<div", "wrapper")), ("TH", ("<th",)),
-    ("a:hover", ()), ("ul > li", ()), ("a[href]", ()), ("#id", ()), ("*", ())])
-def test_what_a_selector_needs_in_the_html(selector: str, needs: tuple[str, ...]) -> None:
-    assert email_html._selector_needs(selector) == needs
-
-
 def test_a_message_with_every_element_gets_premailers_styles() -> None:
     css = email_html.stylesheet()
     stock = premailer.Premailer(
