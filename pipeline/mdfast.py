@@ -30,12 +30,15 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     inlinepatterns.AUTOLINK_RE: ("<",),
     inlinepatterns.AUTOMAIL_RE: ("<",),
     inlinepatterns.LINE_BREAK_RE: ("  \n",),
+    r"\*": ("*",),  # older Python-Markdown: emphasis by AsteriskProcessor
+    r"_": ("_",),  # and UnderscoreProcessor (newer: one DelimiterProcessor, below)
 }
+_DELIMITER = getattr(inlinepatterns, "DelimiterProcessor", None)
 
 
 def needs(pattern: inlinepatterns.Pattern, extra: dict[str, tuple[str, ...]]) -> tuple[str, ...] | None:
     """Return the strings one of which must be in a text for `pattern` to match it; None if unknown."""
-    if isinstance(pattern, inlinepatterns.DelimiterProcessor):  # '*' and '_' emphasis
+    if _DELIMITER is not None and isinstance(pattern, _DELIMITER):  # '*' and '_' emphasis
         return tuple(pattern.tokens) or None
     if not isinstance(pattern, inlinepatterns.InlineProcessor):
         return None
