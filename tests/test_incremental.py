@@ -6,14 +6,16 @@ import json
 import pickle
 import shutil
 import xml.etree.ElementTree as etree
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, digest_text, run_cli
-from pipeline.archive import Intros, load_settings, read_digest, scan_meta
+from pipeline.archive import FrontMatter, Intros, load_settings, read_digest, scan_meta
 from pipeline.build import Result, build
 from pipeline.cache import CACHE_FILE
+from pipeline.model import Digest
 from pipeline.parse import Parser
 
 TODAY = dt.date(2026, 1, 1)
@@ -206,15 +208,19 @@ def test_a_files_warnings_are_reported_once_when_its_worker_reuses_the_front_mat
     assert not result.failed and result.parsed == 1
 
 
-def test_a_digest_read_with_its_front_matter_equals_one_read_from_scratch(example: Path) -> None:
-    archive, _ = load_settings(example)
+def scanned(path: Path) -> tuple[Callable[..., tuple[Digest | None, list]], FrontMatter]:
+    """Return a reader of digest files in the folder of `path`, and the front matter a build's scan read."""
+    archive, _ = load_settings(path.parent)
     parser = Parser(archive.catalog)
     intros = Intros(parser, ROOT / "templates", [])
-    path = example / "006.es.md"
     _, front = scan_meta(path, path.name, path.read_bytes(), archive.site)
     assert front is not None
-    reused = read_digest(path, path.name, archive.site, parser, intros, front=front)
-    fresh = read_digest(path, path.name, archive.site, parser, intros)
+    return lambda **given: read_digest(path, path.name, archive.site, parser, intros, **given), front
+
+
+def test_a_digest_read_with_its_front_matter_equals_one_read_from_scratch(example: Path) -> None:
+    read, front = scanned(example / "006.es.md")
+    reused, fresh = read(front=front), read()
     assert reused[1] == fresh[1]
     assert reused[0] is not None and fresh[0] is not None
     assert reused[0].summary() == fresh[0].summary()
@@ -223,14 +229,10 @@ def test_a_digest_read_with_its_front_matter_equals_one_read_from_scratch(exampl
 
 
 def test_a_file_changed_after_its_front_matter_was_read_is_read_again(example: Path) -> None:
-    archive, _ = load_settings(example)
-    parser = Parser(archive.catalog)
-    intros = Intros(parser, ROOT / "templates", [])
     path = example / "003.md"
-    _, front = scan_meta(path, path.name, path.read_bytes(), archive.site)
-    assert front is not None
+    read, front = scanned(path)
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("\ndate: ", "\nstatus: draft\ndate: ", 1), encoding="utf-8")
-    digest, _ = read_digest(path, path.name, archive.site, parser, intros, front=front)
+    digest, _ = read(front=front)
     assert digest is not None and front.meta.status != digest.meta.status
     assert digest.source_hash != front.source_hash
