@@ -46,6 +46,12 @@ def needs(pattern: inlinepatterns.Pattern, extra: dict[str, tuple[str, ...]]) ->
     return extra.get(source, _NEEDS.get(source))
 
 
+# The two private methods the class below relies on; a Python-Markdown without them gets its own
+# InlineProcessor (slower, the same tree) rather than a parser that fails.
+CAN_SKIP = all(hasattr(treeprocessors.InlineProcessor, name)
+               for name in ("_InlineProcessor__handleInline", "_InlineProcessor__applyPattern"))
+
+
 class SkippingInlineProcessor(treeprocessors.InlineProcessor):
     """Python-Markdown's InlineProcessor, skipping each pattern whose needed characters are absent.
 

@@ -32,7 +32,7 @@ from markdown.inlinepatterns import (
 from .catalog import Catalog
 from .guard import MAX_DEPTH, LinearBackticks, LinearLinks, Problem, depth, limit_nesting, limit_paragraphs
 from .load import shown
-from .mdfast import SkippingInlineProcessor, skip_block_tests
+from .mdfast import CAN_SKIP, SkippingInlineProcessor, skip_block_tests
 from .model import Diagnostic, Location, Topic, error
 
 CATALOG_ATTR = "data-catalog"  # set on <a> elements resolved from the catalog; never rendered
@@ -166,7 +166,8 @@ class ClinicsExtension(Extension):
         md.inlinePatterns.register(_Automail(AUTOMAIL_RE, md), "automail", 110)
         md.inlinePatterns.register(_BareUrl(_BARE_URL, md), "bare_url", 105)
         md.treeprocessors.register(_CodeText(md), "code_text", -10)
-        md.treeprocessors.register(SkippingInlineProcessor(md, {_BARE_URL: ("://",)}), "inline", 20)
+        if CAN_SKIP:
+            md.treeprocessors.register(SkippingInlineProcessor(md, {_BARE_URL: ("://",)}), "inline", 20)
 
 
 class Parser:
