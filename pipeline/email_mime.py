@@ -295,12 +295,16 @@ def _set_address(message: EmailMessage, name: str, value: str) -> None:
 def _folded_address(name: str, value: str) -> str | None:
     """Return address header `name` holding `value` as the email package writes it, without "Name: ".
 
-    None when the package breaks the line right after "Name:" (a long encoded name), which a
-    value set raw cannot reproduce.
+    None where a value set raw would not be written the same: when the package breaks the line
+    right after "Name:" (a long encoded name), or leaves a line longer than the policy's limit
+    (a very long word), which the generator would parse again and fold anew.
     """
     folded = SMTP.fold(name, SMTP.header_factory(name, _address(value)))
     prefix = name + ": "
-    return folded[len(prefix):].removesuffix(SMTP.linesep) if folded.startswith(prefix) else None
+    lines = folded.removesuffix(SMTP.linesep).split(SMTP.linesep)
+    if not folded.startswith(prefix) or any(len(line) > SMTP.max_line_length for line in lines):
+        return None
+    return folded[len(prefix):].removesuffix(SMTP.linesep)
 
 
 def _address(value: str) -> Address:

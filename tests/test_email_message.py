@@ -216,8 +216,16 @@ def test_the_linear_subject_encoder_gives_the_email_packages_own_lines(subject: 
     ("Clínicas de Wikimedia <clinicas@example.org>", True), ('"Clinics, Wikimedia" <clinics@example.org>', True),
     ("A very long display name of a sender that goes on and on past the fold <a.long.address@lists.example.org>",
      True),  # folded before the address: continuation lines, written raw as they are
-    # The package breaks the line right after "From:": set as an Address, parsed for each message.
-    ("Клиники Викимедиа <clinics@example.org>", False)])
+    # The package breaks the line right after "From:", or leaves a line over 78 characters that the
+    # generator would fold anew: set as an Address, parsed for each message.
+    ("Клиники Викимедиа <clinics@example.org>", False),
+    ("Clinics (Technical_Clinics_announcements_and_digests_of_the_Wikimedia_Foundation_team) <a@example.org>",
+     False),
+    ("Technical Clinics https://meta.wikimedia.org/wiki/Special:MyLanguage/Technical_Clinics_announcements "
+     "<clinics@example.org>", False),
+    ("Cliniques techniques de Wikimédia — annonces et résumés des appels <" + "c" * 56 + "@lists.wikimedia.org>",
+     False),
+    ("', ." + "y" * 85 + ",) <first.last@lists.wikimedia.org>", False)])
 def test_address_headers_set_raw_are_written_as_the_email_package_writes_them(value: str, raw: bool) -> None:
     parsed = EmailMessage(policy=email.policy.SMTP)
     parsed["From"] = email_mime._address(value)
