@@ -24,6 +24,13 @@ BLANK = " \t\n\r\f"
 BLANK_RUN = re.compile(f"[{BLANK}]+")
 
 
+def collapsed(text: str) -> str:
+    """Return `text` with each run of BLANK made one space, as a browser shows it."""
+    if "  " in text or not text.isprintable():  # else there is nothing to collapse
+        return BLANK_RUN.sub(" ", text)
+    return text
+
+
 @dataclass(frozen=True)
 class Link:
     """A generated link: on Meta a wikilink to `page` when it is set, elsewhere `url`."""

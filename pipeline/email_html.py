@@ -61,7 +61,7 @@ from markupsafe import Markup, escape
 
 from . import timing
 from .archive import DEFAULT_TEMPLATES
-from .document import BLANK, BLANK_RUN, Link, Paragraph
+from .document import BLANK, Link, Paragraph, collapsed
 from .files import write_atomic
 
 if TYPE_CHECKING:
@@ -148,11 +148,7 @@ def _anchor(href: str, inner: str) -> str:
 
 def _text(text: str | None) -> str:
     """Return running text escaped, its whitespace collapsed as a browser would."""
-    if not text:
-        return ""
-    if "  " in text or not text.isprintable():  # else there is nothing to collapse
-        text = BLANK_RUN.sub(" ", text)
-    return escape(text)
+    return escape(collapsed(text)) if text else ""
 
 
 # Inline elements.

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import wikiescape
-from .document import BLANK, BLANK_RUN
+from .document import BLANK, collapsed
 from .wikiescape import Context
 
 _WORD = re.compile(r"\w")
@@ -50,7 +50,7 @@ def join(tokens: Sequence[Token], start: bool = False) -> str:
     `start`: the tokens begin a line of their own (a paragraph), not a list item or a cell.
     """
     if len(tokens) == 1 and type(tokens[0]) is Text:  # most items and paragraphs: one run of text
-        text = _collapsed(tokens[0].text).strip(" ")
+        text = collapsed(tokens[0].text).strip(" ")
         return wikiescape.escape(text, tokens[0].context, start=start)
     merged = _merge(tokens)
     resolved: list[Text | Markup] = []
@@ -98,7 +98,7 @@ def _merge(tokens: Sequence[Token]) -> list[Token]:
             following = tokens[n + 1] if n + 1 < len(tokens) else None
             if isinstance(following, Text) and following.context == token.context:
                 continue
-            text = _collapsed(run[0] if len(run) == 1 else "".join(run))
+            text = collapsed(run[0] if len(run) == 1 else "".join(run))
             run = []
             last = merged[-1] if merged else None
             if isinstance(last, Text) and last.text.endswith(" ") and text.startswith(" "):
@@ -112,13 +112,6 @@ def _merge(tokens: Sequence[Token]) -> list[Token]:
     if merged and isinstance(merged[-1], Text):
         merged[-1] = Text(merged[-1].text.rstrip(" "), merged[-1].context)
     return [t for t in merged if not (isinstance(t, Text) and not t.text)]
-
-
-def _collapsed(text: str) -> str:
-    """Return `text` with each run of whitespace made one space, as a browser shows it."""
-    if "  " in text or not text.isprintable():  # else there is nothing to collapse
-        return BLANK_RUN.sub(" ", text)
-    return text
 
 
 def _bare_url(url: str, before: Token | None, after: Token | None) -> str:
