@@ -9,14 +9,19 @@ OUT    ?= build
 DIGESTS ?= digests
 SOURCES := $(shell find $(DIGESTS) templates pipeline -type f ! -name '*.pyc' 2>/dev/null)
 
-.PHONY: all check test clean new emails wiki send publish bench golden
+.PHONY: all check test clean new emails wiki send publish bench golden lock upgrade test-matrix
 .DELETE_ON_ERROR:
 
 all: $(OUT)/.stamp
 
-$(READY): pyproject.toml
+# The virtual environment holds exactly what requirements.lock names, hash by hash, whatever the
+# registry serves today; the project itself goes in on top, without its dependencies. A changed lock
+# makes a new environment, so that nothing the old lock installed stays behind.
+$(READY): requirements.lock pyproject.toml
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 # The stamp takes the time the build started, so that a digest saved during a build is built next time.
@@ -58,9 +63,27 @@ publish: $(READY)
 
 # make bench (N=1000 calls; N=200 for a quick run; BENCH_LARGE=1 adds the 10,000 row)
 bench: $(READY)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	BENCH_N=$(or $(N),1000) $(PY) -m bench.run
 
 # Rewrite the golden files of tests/cases/ from what the pipeline makes now; review the diff.
 golden: $(READY)
 	CLINICS_GOLDEN=rewrite $(PY) -m pytest -q tests/test_golden.py
+
+# The lock: every dependency of every extra (runtime, test, bench, lock), pinned with its hashes.
+# `make lock` writes it anew from pyproject.toml, keeping the pins that still fit; `make upgrade` takes
+# the newest versions pyproject.toml allows, then builds a new environment and runs the whole suite.
+LOCK := $(PY) -m piptools compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --extra test --extra bench --extra lock \
+	--output-file requirements.lock pyproject.toml
+
+lock: $(READY)
+	$(LOCK)
+
+upgrade: $(READY)
+	$(LOCK) --upgrade
+	$(MAKE) test
+
+# The oldest and the newest allowed version of each pinned library, one at a time and all newest
+# together, each in a throw-away environment; needs the registry, so it is not part of `make test`.
+test-matrix: $(READY)
+	$(PY) tests/matrix.py

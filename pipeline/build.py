@@ -400,6 +400,7 @@ def _finish(archive: Archive, cache: BuildCache, keys: RenderKeys, done: list[_D
         for _, outputs in cache.entries[digest.path].rendered.values():
             _claim(produced, outputs)
     result.rendered = sum(1 for item in done if item.rendered)
+    _pause_before_commit()
     for item in done:
         for _, outputs in item.rendered.values():
             for path in outputs:
@@ -414,6 +415,18 @@ def _finish(archive: Archive, cache: BuildCache, keys: RenderKeys, done: list[_D
             stage.keep(out / CACHE_FOLDER, archive.templates)
     cache.save({d.path for d in archive.digests} | {item.display for item in done})
     return result
+
+
+# Fault injection for the interrupted-build test: with this variable set to a path, the build writes
+# its pid there once every output is staged and none is committed, then waits for a signal.
+PAUSE_BEFORE_COMMIT = "CLINICS_PAUSE_BEFORE_COMMIT"
+
+
+def _pause_before_commit() -> None:
+    flag = os.environ.get(PAUSE_BEFORE_COMMIT)
+    if flag:
+        Path(flag).write_text(str(os.getpid()), encoding="ascii")
+        signal.pause()
 
 
 def _claim(produced: set[str], paths: Iterable[str]) -> None:

@@ -90,7 +90,7 @@ def test_make_twice_does_nothing_the_second_time(tmp_path: Path) -> None:
     clone.mkdir()
     for name in ("pipeline", "digests", "templates"):  # copytree keeps mtimes, so .venv stays current
         shutil.copytree(ROOT / name, clone / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("Makefile", "pyproject.toml"):
+    for name in ("Makefile", "pyproject.toml", "requirements.lock"):
         shutil.copy2(ROOT / name, clone / name)
     (clone / ".venv").symlink_to(ROOT / ".venv")
     first = subprocess.run(["make", "OUT=" + str(tmp_path / "out")], cwd=clone, capture_output=True, text=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_cli
+from pipeline.build import PAUSE_BEFORE_COMMIT
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -39,12 +40,15 @@ def test_an_interrupted_build_leaves_the_previous_outputs(corpus: Path, tmp_path
     for path in corpus.glob("*.md"):  # every digest changes, so every output would be rewritten
         path.write_text(path.read_text(encoding="utf-8") + "\n* Volunteer:\n    * A late addition.\n",
                         encoding="utf-8")
+    paused = tmp_path / "paused"  # the build stops there, every output staged and none committed
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "build", "--digests", str(corpus), "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while not any(out.glob(".staging-*/*")) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert proc.poll() is None, "the build finished before it could be interrupted"
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            env={**os.environ, PAUSE_BEFORE_COMMIT: str(paused)})
+    deadline = time.monotonic() + 120  # only a safety net: the build waits at the pause for the signal
+    while not paused.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.poll() is None, f"the build ended before its pause: {proc.communicate()[1].decode()}"
+    assert any(out.glob(".staging-*/*")), "nothing was staged at the pause"
     os.killpg(proc.pid, signum)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode != 0
