@@ -62,7 +62,7 @@ def announce(archive: Archive, call: Call) -> Announcement:
     """Return the announcement of `call`."""
     letter = compose(archive, call)
     ics = ical.calendar([call], archive.site, ical.stamp(archive))
-    return Announcement(announcement_id(call), call, Bodies(letter, render_text(letter), render_html(letter, archive.templates, archive.cache)), ics)
+    return Announcement(announcement_id(call), call, Bodies(letter, render_text(letter), render_html(letter, archive.templates)), ics)
 
 
 def compose(archive: Archive, call: Call) -> Letter:

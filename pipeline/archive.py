@@ -28,7 +28,6 @@ class Archive:
     calls: list[Call] = field(default_factory=list)  # the schedule: upcoming calls
     diagnostics: list[Diagnostic] = field(default_factory=list)
     templates: Path = DEFAULT_TEMPLATES  # the email template and stylesheet, the introductions
-    cache: Path | None = None  # where a build keeps what it may reuse: the output folder's .cache
     _by_number: dict[int, list[Digest]] | None = field(default=None, repr=False)
     _calendar: list[Call] | None = field(default=None, repr=False)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import timing, validate
 from .archive import Archive, FrontMatter, Intros, display_prefix, load_settings, read_digest, scan_meta
-from .cache import CACHE_FOLDER, BuildCache, Entry, fingerprint, fingerprint_rows, folder_fingerprint
+from .cache import BuildCache, Entry, fingerprint, fingerprint_rows, folder_fingerprint
 from .files import write_atomic
 from .load import digest_files
 from .model import Diagnostic, Digest, Status, has_errors
@@ -47,9 +47,6 @@ class Stage:
     per_digest: DigestRenderer | None = None
     per_archive: ArchiveRenderer | None = None
     finals_only: bool = True
-    # Called when a build succeeds, with the cache folder and the templates folder: what the
-    # stage may keep for the next build (the emails stage keeps its parsed stylesheet).
-    keep: Callable[[Path, Path], None] | None = None
 
 
 class BuildLocked(Exception):
@@ -62,12 +59,12 @@ class OutputClash(Exception):
 
 def stages() -> list[Stage]:
     """Return every stage, in the order outputs are produced."""
-    from . import announce, email_html, email_mime, ical, model_json, wikipages, wikitext
+    from . import announce, email_mime, ical, model_json, wikipages, wikitext
 
     return [
         Stage("model", per_digest=model_json.render, finals_only=False),
         Stage("calendar", per_archive=ical.render),
-        Stage("emails", per_digest=email_mime.render, per_archive=announce.render, keep=email_html.keep_parsed),
+        Stage("emails", per_digest=email_mime.render, per_archive=announce.render),
         Stage("wiki", per_digest=wikitext.render, per_archive=wikipages.render),
     ]
 
@@ -138,7 +135,7 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     archive, site_path = load_settings(folder)
     if archive.site is None or has_errors(archive.diagnostics):
         return Result(archive.diagnostics, strict=strict)
-    archive.templates, archive.cache = templates, out / CACHE_FOLDER
+    archive.templates = templates
     chosen = [stage for stage in stages() if not only or stage.name in set(only)]
     code = folder_fingerprint(Path(__file__).parent, pattern="*.py")
     intro_files = folder_fingerprint(templates, pattern="intro.*.md")
@@ -410,9 +407,6 @@ def _finish(archive: Archive, cache: BuildCache, keys: RenderKeys, done: list[_D
     result.unchanged = len(produced) - result.written
     _remove_stale(out, produced, set(only))
     cache.world, cache.contexts = keys.world, keys.known(cache.entries)
-    for stage in chosen:
-        if stage.keep:
-            stage.keep(out / CACHE_FOLDER, archive.templates)
     cache.save({d.path for d in archive.digests} | {item.display for item in done})
     return result
 

@@ -7,62 +7,21 @@ keeps its @media rules in a <style> block for the clients that honour them.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
-import importlib
-import logging
-import os
-import pickle
 import re
-import sys
-import types
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import cssutils
 import jinja2
-from lxml import etree as lxml_etree
-
-
-class _OnFirstUse(types.ModuleType):
-    """A stand-in for a module, importing the real one when one of its names is first used."""
-
-    def __getattr__(self, name: str) -> Any:
-        if sys.modules.get(self.__name__) is self:  # asked while it stands in: there is no real one yet
-            raise AttributeError(name)
-        return getattr(importlib.import_module(self.__name__), name)
-
-
-def _import_without(module: str, name: str) -> None:
-    """Import `module` while `name` (which it imports but may never use) is a stand-in.
-
-    premailer imports requests for stylesheets it would fetch over the network, which we never
-    let it do (allow_network=False); loading requests costs a tenth of an incremental build.
-    The stand-in is gone from sys.modules afterwards, so any other import gets the real module.
-    (importlib's LazyLoader does not help here: `import` itself reads the module's __spec__.)
-    """
-    if name in sys.modules or module in sys.modules:
-        importlib.import_module(module)
-        return
-    sys.modules[name] = _OnFirstUse(name)
-    try:
-        importlib.import_module(module)
-    finally:
-        del sys.modules[name]
-
-
-_import_without("premailer", "requests")
-import premailer  # noqa: E402 - after _import_without, on purpose
 from markupsafe import Markup, escape
 
 from . import timing
+from .adapters.premailer import Inliner, PublicInliner, inliner
 from .archive import DEFAULT_TEMPLATES
 from .document import BLANK, Link, Paragraph, collapsed
-from .files import write_atomic
 
 if TYPE_CHECKING:
     from .email_mime import Letter
@@ -107,15 +66,12 @@ class EmailView:
     footer: tuple[Markup, ...]
 
 
-def render_html(letter: Letter, templates: Path = DEFAULT_TEMPLATES, cache: Path | None = None) -> str:
-    """Return the HTML body of `letter`, made with the template and stylesheet in `templates`.
-
-    `cache`: a folder where an earlier build may have kept the stylesheet's parsed rules.
-    """
+def render_html(letter: Letter, templates: Path = DEFAULT_TEMPLATES) -> str:
+    """Return the HTML body of `letter`, made with the template and stylesheet in `templates`."""
     with timing.stage("html"):
         html = _template(templates).render(email=view(letter))
     with timing.stage("inline"):
-        return _inliner(templates, cache).inline(html)
+        return _inliner(templates).inline(html)
 
 
 def view(letter: Letter) -> EmailView:
@@ -262,116 +218,10 @@ def stylesheet(templates: Path = DEFAULT_TEMPLATES) -> str:
     return (templates / STYLESHEET).read_text(encoding="utf-8")
 
 
-def _inliner(templates: Path = DEFAULT_TEMPLATES, cache: Path | None = None) -> Inliner:
-    return _inliner_of(stylesheet(templates), cache)
+def _inliner(templates: Path = DEFAULT_TEMPLATES) -> Inliner | PublicInliner:
+    return _inliner_of(stylesheet(templates))
 
 
 @functools.cache
-def _inliner_of(css: str, cache: Path | None) -> Inliner:
-    _memoize_merge_styles()
-    if cache is not None:
-        with contextlib.suppress(OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
-            rules, media = pickle.loads((cache / _parsed_name(css)).read_bytes())
-            return Inliner(css, (tuple(rules), str(media)))
-    inliner = Inliner(css)
-    _parsed_here[css] = (inliner.rules, inliner.media)
-    return inliner
-
-
-# The stylesheets this process parsed: the build keeps them in its cache folder when it succeeds,
-# for the next build (a one-digest edit) to skip cssutils' parse, a tenth of its time.
-_parsed_here: dict[str, tuple[tuple[Any, ...], str]] = {}
-
-
-def _parsed_name(css: str) -> str:
-    """Return the cache file name of `css` parsed by this premailer and cssutils."""
-    versions = [os.stat(module.__file__).st_mtime_ns for module in (premailer, cssutils)]  # type: ignore[arg-type]
-    digest = hashlib.sha256(repr((css, premailer.__version__, versions)).encode("utf-8")).hexdigest()
-    return f"stylesheet-{digest[:24]}.pickle"
-
-
-def keep_parsed(cache: Path, templates: Path) -> None:
-    """Write the stylesheet of `templates` into `cache`, if this process parsed it, for the next build."""
-    css = stylesheet(templates)
-    if css not in _parsed_here:
-        return
-    name = _parsed_name(css)
-    if not (cache / name).exists():
-        write_atomic(cache / name, pickle.dumps(_parsed_here[css], protocol=pickle.HIGHEST_PROTOCOL))
-    for old in cache.glob("stylesheet-*.pickle"):  # of an older stylesheet or premailer
-        if old.name != name:
-            old.unlink(missing_ok=True)
-
-
-def _memoize_merge_styles() -> None:
-    """Make premailer remember merged styles: a message asks for the same few hundred times.
-
-    merge_styles is a pure function of its arguments (the element's own style, the rules'
-    declarations, their pseudo-classes), so its answers can be kept; the email's 200-odd
-    elements share a dozen combinations. This halves the time premailer takes per message.
-    """
-    module = premailer.premailer
-    if getattr(module.merge_styles, "memoized", False):
-        return
-    merge = module.merge_styles
-
-    @functools.lru_cache(maxsize=4096)
-    def remembered(inline: str, styles: tuple[tuple[tuple[str, str], ...], ...], classes: tuple[str, ...],
-                   remove_unset: bool) -> str:
-        return merge(inline, [list(s) for s in styles], list(classes), remove_unset_properties=remove_unset)
-
-    def merge_styles(inline_style: str, new_styles: list[Any], classes: list[str],
-                     remove_unset_properties: bool = False) -> str:
-        return remembered(inline_style, tuple(map(tuple, new_styles)), tuple(classes), remove_unset_properties)
-
-    merge_styles.memoized = True  # type: ignore[attr-defined]
-    module.merge_styles = merge_styles
-
-
-class Inliner(premailer.Premailer):
-    """premailer with the stylesheet parsed once: its rules and its leftover @media block are kept.
-
-    Premailer re-reads every stylesheet on every transform (cssutils parse, rule list, @media
-    text); here that happens once per process, and a message costs only the selector matching.
-    """
-
-    def __init__(self, css: str, parsed: tuple[tuple[Any, ...], str] | None = None) -> None:
-        # cssutils reports every property it does not know (mso-hide, -webkit-…) as a warning.
-        cssutils.log.setLevel(logging.CRITICAL)
-        super().__init__(
-            css_text=[css], allow_network=False, allow_loading_external_files=False,
-            disable_link_rewrites=True, keep_style_tags=False, remove_classes=False, strip_important=True,
-            cache_css_parsing=False, disable_validation=True, cssutils_logging_level=logging.CRITICAL)
-        if parsed is None:
-            rules, leftover = self._parse_style_rules(css, 0)
-            parsed = tuple(rules), self._css_rules_to_string(leftover)
-        self.rules, self.media = parsed
-        self._basic: dict[str, tuple[tuple[str, str], ...]] = {}
-
-    def _style_to_basic_html_attributes(self, element: Any, style_content: str, force: bool = False) -> None:
-        """Set the HTML attributes Outlook reads (align, bgcolor, width …) from an element's style.
-
-        premailer parses the style again for each of a message's 200-odd elements; they share a
-        dozen styles, so each style's attributes are worked out once, by premailer, and kept.
-        """
-        attributes = self._basic.get(style_content)
-        if attributes is None:
-            probe = lxml_etree.Element("probe")
-            super()._style_to_basic_html_attributes(probe, style_content, force=True)
-            attributes = tuple(probe.attrib.items())
-            if len(self._basic) < 4096:
-                self._basic[style_content] = attributes
-        for key, value in attributes:
-            if force or key not in element.attrib:
-                element.attrib[key] = value
-
-    def _process_css_text(self, css_text: str, index: int, rules: list[Any], head: Any) -> None:
-        rules.extend(self.rules)
-        if head is not None and self.media:
-            style = lxml_etree.SubElement(head, "style")
-            style.attrib["type"] = "text/css"
-            style.text = self.media
-
-    def inline(self, html: str) -> str:
-        """Return `html` with the stylesheet's rules in style attributes and its @media rules in <head>."""
-        return str(self.transform(html, pretty_print=False)) + "\n"
+def _inliner_of(css: str) -> Inliner | PublicInliner:
+    return inliner(css)

@@ -1,25 +1,16 @@
-"""Keep Python-Markdown fast and shallow on any input: the limits a digest's Markdown must keep,
-and Python-Markdown's link and code-span processors with their scans made linear.
+"""Keep Python-Markdown shallow on any input: the limits a digest's Markdown must keep.
 
 Python-Markdown recurses once per level of nesting, and rebuilds a paragraph's text for each
-match, so nesting and paragraph length are limited before it reads them. And for every '[',
-'(' and '`' without a partner it reads the rest of the paragraph, character by character: a
-line of 4,000 brackets took seconds, one of 50,000 minutes. The processors here give the same
-answers from tables of matching brackets and of backtick runs, built once per paragraph. The
-tables are kept by distance from the end of the text, so they stay true for the unchanged rest
-of a paragraph after Python-Markdown replaces a match before it with a placeholder.
+match, so nesting and paragraph length are limited before it reads them. (Its link and
+code-span scans, quadratic on unmatched brackets, are made linear in adapters/markdown.py.)
 """
 from __future__ import annotations
 
-import bisect
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Callable
-from typing import Any
 
 import markdown
 from markdown.blockprocessors import HRProcessor
-from markdown.inlinepatterns import BacktickInlineProcessor, LinkInlineProcessor
 
 MAX_NESTING = 8  # lists and quotes inside each other; a text email indents each level
 MAX_DEPTH = 40  # elements inside each other, inline ones included: every renderer walks them recursively
@@ -118,134 +109,3 @@ def depth(block: etree.Element) -> int:
         deepest = max(deepest, level)
         stack.extend((child, level + 1) for child in el)
     return deepest
-
-
-class TailTables:
-    """Facts about the text a processor reads, computed once and reused while its tail is unchanged."""
-
-    def __init__(self) -> None:
-        self.text = ""
-        self.tables: dict[str, Any] = {}
-
-    def shift(self, data: str, index: int) -> int:
-        """Return how far right `data[index:]` stands in self.text, adopting `data` when it is new."""
-        if data is not self.text and (len(data) - index > len(self.text) or not self.text.endswith(data[index:])):
-            self.text, self.tables = data, {}
-        return len(self.text) - len(data)
-
-    def table(self, name: str, build: Callable[[str], Any]) -> Any:
-        if name not in self.tables:
-            self.tables[name] = build(self.text)
-        return self.tables[name]
-
-
-def _pairs(pattern: re.Pattern[str]) -> Callable[[str], dict[int, int]]:
-    def build(text: str) -> dict[int, int]:
-        """Return, for each opening bracket in `text`, the index of the bracket that closes it."""
-        stack: list[int] = []
-        pairs: dict[int, int] = {}
-        for m in pattern.finditer(text):
-            if m.group() in "[(":
-                stack.append(m.start())
-            elif stack:
-                pairs[stack.pop()] = m.start()
-        return pairs
-    return build
-
-
-def _positions(text: str) -> list[int]:
-    return [m.start() for m in _QUOTES.finditer(text)]
-
-
-def tables(md: markdown.Markdown) -> TailTables:
-    """Return the tables shared by the processors of `md`."""
-    found = getattr(md, "clinics_tail", None)
-    if found is None:
-        found = md.clinics_tail = TailTables()  # type: ignore[attr-defined]
-    return found
-
-
-class LinearLinks(LinkInlineProcessor):
-    """[text](target) and the reference forms, with getText and getLink in linear time."""
-
-    def getText(self, data: str, index: int) -> tuple[str, int, bool]:
-        if index < 1 or data[index - 1] != "[":
-            return super().getText(data, index)
-        near = data.find("]", index, index + _NEAR)
-        if near >= 0 and "[" not in data[index:near]:
-            return data[index:near], near + 1, True
-        tail = tables(self.md)
-        shift = tail.shift(data, index - 1)
-        close = tail.table("brackets", _pairs(_BRACKETS)).get(index - 1 + shift)
-        if close is None:
-            return data[index:], len(data), False
-        return data[index:close - shift], close - shift + 1, True
-
-    def getLink(self, data: str, index: int) -> tuple[str, str | None, int, bool]:
-        match = self.RE_LINK.match(data, pos=index)
-        if match is None or match[1]:
-            return super().getLink(data, index)  # not a '(', or the <target> form: no scan
-        close = self._close(data, index)
-        if close is None:
-            return "", None, index, False
-        if close < 0:
-            return super().getLink(data, index)  # a title in quotes: rare, and short
-        return self.unescape(data[match.end():close]).strip(), None, close + 1, True
-
-    def _close(self, data: str, index: int) -> int | None:
-        """Return the ')' closing the '(' at `index`, None if there is none, -1 if a quote comes first."""
-        near = data.find(")", index, index + _NEAR)
-        if near >= 0 and not any(c in data[index + 1:near] for c in "()'\""):
-            return near
-        tail = tables(self.md)
-        shift = tail.shift(data, index)
-        close = tail.table("parens", _pairs(_PARENS)).get(index + shift)
-        quotes = tail.table("quotes", _positions)
-        after = bisect.bisect_left(quotes, index + shift)
-        if after < len(quotes) and (close is None or quotes[after] < close):
-            return -1
-        return None if close is None else close - shift
-
-
-class _Runs:
-    """The runs of backticks in a text: by length, and the longest from each run on."""
-
-    def __init__(self, text: str) -> None:
-        runs = [(m.start(), m.end() - m.start()) for m in _TICKS.finditer(text)]
-        self.starts = [start for start, _ in runs]
-        self.by_length: dict[int, list[int]] = {}
-        for start, length in runs:
-            self.by_length.setdefault(length, []).append(start)
-        self.longest: list[tuple[int, int]] = [(0, 0)] * (len(runs) + 1)  # (length, end) of the first longest
-        for k in range(len(runs) - 1, -1, -1):
-            start, length = runs[k]
-            best = self.longest[k + 1]
-            self.longest[k] = (length, start + length) if length >= best[0] else best
-
-
-class LinearBackticks(BacktickInlineProcessor):
-    """`code`, with find_code_spans in linear time."""
-
-    def __init__(self, pattern: str, md: markdown.Markdown) -> None:
-        super().__init__(pattern)
-        self.md = md
-
-    def find_code_spans(self, start: int, text: str) -> tuple[int, int | None]:
-        run = _TICKS.match(text, start)
-        ticks = len(run.group()) if run else 0
-        after = start + ticks
-        exact = re.compile(rf"(?<!`)`{{{ticks}}}(?!`)")
-        near = exact.search(text, after, after + _NEAR)
-        if near and (near.end() < after + _NEAR or near.end() == len(text)):
-            return after, near.start()
-        tail = tables(self.md)
-        shift = tail.shift(text, after)
-        runs: _Runs = tail.table("ticks", _Runs)
-        same = runs.by_length.get(ticks, [])
-        found = bisect.bisect_left(same, after + shift)
-        if found < len(same):
-            return after, same[found] - shift
-        longest, end = runs.longest[bisect.bisect_left(runs.starts, after + shift)]
-        if 0 < longest < ticks:
-            return after - (ticks - longest), end - shift - longest
-        return after + ticks, None

@@ -17,22 +17,22 @@ import markdown.treeprocessors
 from markdown.extensions import Extension
 from markdown.inlinepatterns import (
     AUTOMAIL_RE,
-    BACKTICK_RE,
     IMAGE_LINK_RE,
     IMAGE_REFERENCE_RE,
     LINK_RE,
     ImageInlineProcessor,
     ImageReferenceInlineProcessor,
     InlineProcessor,
+    LinkInlineProcessor,
     ReferenceInlineProcessor,
     ShortImageReferenceInlineProcessor,
     ShortReferenceInlineProcessor,
 )
 
 from .catalog import Catalog
-from .guard import MAX_DEPTH, LinearBackticks, LinearLinks, Problem, depth, limit_nesting, limit_paragraphs
+from .adapters.markdown import LinkScans, backtick_processor
+from .guard import MAX_DEPTH, Problem, depth, limit_nesting, limit_paragraphs
 from .load import shown
-from .mdfast import CAN_SKIP, SkippingInlineProcessor, skip_block_tests
 from .model import Diagnostic, Location, Topic, error
 
 CATALOG_ATTR = "data-catalog"  # set on <a> elements resolved from the catalog; never rendered
@@ -51,19 +51,23 @@ class ParseState:
     problems: list[Problem] = field(default_factory=list)  # found before the tree exists: offsets, not places
 
 
-class _ImageLink(LinearLinks, ImageInlineProcessor):
+class _Link(LinkScans, LinkInlineProcessor):
     pass
 
 
-class _ImageReference(LinearLinks, ImageReferenceInlineProcessor):
+class _ImageLink(LinkScans, ImageInlineProcessor):
     pass
 
 
-class _ShortImageReference(LinearLinks, ShortImageReferenceInlineProcessor):
+class _ImageReference(LinkScans, ImageReferenceInlineProcessor):
     pass
 
 
-class _CatalogReference(LinearLinks, ReferenceInlineProcessor):
+class _ShortImageReference(LinkScans, ShortImageReferenceInlineProcessor):
+    pass
+
+
+class _CatalogReference(LinkScans, ReferenceInlineProcessor):
     """[text][label] and [label][]: the digest's own definitions first, then the catalog."""
 
     required = True  # an unresolved full reference is an error; "[text]" alone may be prose
@@ -149,15 +153,15 @@ def _unwrap(parent: etree.Element, child: etree.Element) -> None:
 
 
 class ClinicsExtension(Extension):
-    """Catalog references, no raw HTML, readable mailto links; the faster passes of mdfast.py."""
+    """Catalog references, no raw HTML, readable mailto links, linear link and code-span scans."""
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.preprocessors.deregister("html_block")
         for name in ("html", "entity"):
             md.inlinePatterns.deregister(name)
         md.inlinePatterns.register(_CatalogReference(markdown.inlinepatterns.REFERENCE_RE, md), "reference", 170)
-        md.inlinePatterns.register(LinearBackticks(BACKTICK_RE, md), "backtick", 190)
-        md.inlinePatterns.register(LinearLinks(LINK_RE, md), "link", 160)
+        md.inlinePatterns.register(backtick_processor(md), "backtick", 190)
+        md.inlinePatterns.register(_Link(LINK_RE, md), "link", 160)
         md.inlinePatterns.register(_ImageLink(IMAGE_LINK_RE, md), "image_link", 150)
         md.inlinePatterns.register(_ImageReference(IMAGE_REFERENCE_RE, md), "image_reference", 140)
         md.inlinePatterns.register(
@@ -166,8 +170,6 @@ class ClinicsExtension(Extension):
         md.inlinePatterns.register(_Automail(AUTOMAIL_RE, md), "automail", 110)
         md.inlinePatterns.register(_BareUrl(_BARE_URL, md), "bare_url", 105)
         md.treeprocessors.register(_CodeText(md), "code_text", -10)
-        if CAN_SKIP:
-            md.treeprocessors.register(SkippingInlineProcessor(md, {_BARE_URL: ("://",)}), "inline", 20)
 
 
 class Parser:
@@ -175,7 +177,6 @@ class Parser:
 
     def __init__(self, catalog: Catalog) -> None:
         self.md = markdown.Markdown(extensions=["tables", "sane_lists", ClinicsExtension()])
-        skip_block_tests(self.md.parser)
         self.catalog = catalog
 
     def tree(self, text: str) -> tuple[etree.Element, ParseState]:

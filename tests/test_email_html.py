@@ -4,18 +4,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import cssutils
-import premailer
 import pytest
 import yaml
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
-from conftest import DIGESTS, ROOT, TEMPLATES, digest_text, run_cli
+from conftest import DIGESTS, TEMPLATES, digest_text, run_cli
 from pipeline import email_html, email_mime
 from pipeline.archive import load_archive
 from pipeline.model import Diagnostic, Severity
@@ -182,31 +179,6 @@ def test_the_preheader_lists_the_topics_and_is_hidden(example: dict[str, email_m
     assert style["display"] == "none" and style["mso-hide"] == "all"
 
 
-def test_the_inliner_gives_what_premailer_gives(example: dict[str, email_mime.Bodies]) -> None:
-    css = email_html.stylesheet()
-    stock = premailer.Premailer(
-        css_text=[css], allow_network=False, disable_link_rewrites=True, disable_validation=True,
-        cssutils_logging_level=logging.CRITICAL)
-    for made in example.values():
-        page = email_html._template().render(email=email_html.view(made.letter))
-        assert email_html._inliner().inline(page) == stock.transform(page, pretty_print=False) + "\n"
-    assert email_html._inliner().allow_network is False
-
-
-def test_a_message_with_every_element_gets_premailers_styles() -> None:
-    css = email_html.stylesheet()
-    stock = premailer.Premailer(
-        css_text=[css], allow_network=False, disable_link_rewrites=True, disable_validation=True,
-        cssutils_logging_level=logging.CRITICAL)
-    page = ('<html><head></head><body><div class="preheader">x</div><div class="wrapper"><h1>T</h1>'
-            '<p class="dateline">d</p><h2>A</h2><h3>B</h3><h4>C</h4><h5>D</h5><h6>E</h6><p>p <a href="https://a.org">'
-            'a</a> <code>c</code></p><ul><li>one<ul><li>two</li></ul><p>in</p></li></ul><ol><li>x<ol><li>y</li>'
-            '</ol></li></ol><pre><code>code</code></pre><blockquote><p>q</p></blockquote><table><thead><tr>'
-            '<th>h</th></tr></thead><tbody><tr><td>d</td></tr></tbody></table><hr><p class="signature">s</p>'
-            '<div class="footer"><p>f</p></div></div></body></html>')
-    assert email_html._inliner().inline(page) == stock.transform(page, pretty_print=False) + "\n"
-
-
 def test_an_email_gmail_would_clip_is_a_warning(scratch: Path) -> None:
     paragraph = "* Volunteer:\n    * " + "A long remark about the state of things in the community. " * 8 + "\n"
     (scratch / "001.md").write_text(digest_text(1, "", "## A very long call\n\n" + paragraph * 220),
@@ -247,16 +219,3 @@ def test_the_build_reports_the_size_warning(scratch: Path, tmp_path: Path) -> No
                      "--strict")
     assert strict.status == 1 and "warning[email-size]" in strict.err
     assert not (tmp_path / "strict" / "email").exists()
-
-
-def test_premailer_loads_without_requests_until_it_is_used() -> None:
-    script = """
-import sys
-import pipeline.email_html
-assert "requests" not in sys.modules, "requests loaded with premailer"
-import premailer.premailer as p
-assert p.requests.Session is not None  # the stand-in loads the real module on first use
-assert "requests" in sys.modules and sys.modules["requests"].Session is p.requests.Session
-"""
-    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import pickle
 import shutil
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
@@ -164,39 +163,6 @@ def test_a_second_build_after_an_edit_remembers_every_render_key(example: Path, 
         source.write_text(source.read_text(encoding="utf-8") + f"\nRound {round_}.\n", encoding="utf-8")
         result = run(example, out, jobs=2)
         assert (result.parsed, result.rendered) == (1, 1)
-    assert_same_as_cold(example, out, tmp_path)
-
-
-def test_the_parsed_stylesheet_is_kept_for_the_next_build(example: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    run(example, out)
-    kept = list((out / ".cache").glob("stylesheet-*.pickle"))
-    assert len(kept) == 1
-    rules, media = pickle.loads(kept[0].read_bytes())
-    assert any(selector == "body" for _, selector, *_ in rules)
-    # A new process (a new `make`) uses the kept rules rather than parsing the stylesheet again:
-    # rules changed in the cache show in what it renders.
-    marked = tuple((spec, selector, "color:#123456" if selector == "body" else style, *rest)
-                   for spec, selector, style, *rest in rules)
-    kept[0].write_bytes(pickle.dumps((marked, media)))
-    source = example / "003.md"
-    source.write_text(source.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
-    assert run_cli("build", "--digests", example, "--out", out, "--today", "2026-01-01").status == 0
-    assert "#123456" in (out / "email" / "003.html").read_text(encoding="utf-8")
-    assert "#123456" not in (out / "email" / "002.html").read_text(encoding="utf-8")
-
-
-def test_a_damaged_parsed_stylesheet_is_parsed_again(example: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    run(example, out)
-    before = outputs(out)
-    kept = next((out / ".cache").glob("stylesheet-*.pickle"))
-    kept.write_bytes(b"\x80\x05not a pickle")
-    source = example / "003.md"
-    source.write_text(source.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
-    assert run_cli("build", "--digests", example, "--out", out, "--today", "2026-01-01").status == 0
-    changed = {path for path, data in outputs(out).items() if before.get(path) != data}
-    assert changed and all("003" in path for path in changed), changed
     assert_same_as_cold(example, out, tmp_path)
 
 
