@@ -146,6 +146,10 @@ def run_with(prelude: str, *args: str | Path) -> subprocess.CompletedProcess[str
 
 
 def test_changed_markdown_internals_fall_back_to_the_stock_processors(tmp_path: Path, scratch: Path) -> None:
+    import markdown.inlinepatterns
+
+    if not hasattr(markdown.inlinepatterns.BacktickInlineProcessor, "find_code_spans"):
+        pytest.skip("this Python-Markdown (before 3.11) has no find_code_spans whose answers could change")
     (scratch / "001.md").write_text(digest_text(1, "", "## Code\n\n* Volunteer:\n    * ``a` b` and `c` and "
                                                "[a link](https://example.org) and [x][quarry].\n"), encoding="utf-8")
     proc = run_with(BROKEN_MARKDOWN, "build", "--digests", scratch, "--out", tmp_path / "broken", "--today",
