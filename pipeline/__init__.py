@@ -1,1 +1,4 @@
-"""The Wikimedia Clinics digest pipeline: Markdown digests in, emails and Meta-Wiki pages out."""
+"""The Clinics digest pipeline: read -> parse -> check -> render -> build -> deliver.
+
+Each stage is a folder; every import points toward model/, the types they share.
+"""

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .model import Diagnostic, Severity, has_errors
+from pipeline.model.diagnostics import Diagnostic, Severity, has_errors
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -81,7 +81,7 @@ def _arguments() -> argparse.ArgumentParser:
     send.add_argument("--smtp-port", type=int, default=None, help="SMTP port (default: smtp.port in site.yaml)")
     send.add_argument("--starttls", action=argparse.BooleanOptionalAction, default=None,
                       help="use STARTTLS (default: smtp.starttls in site.yaml)")
-    send.set_defaults(run=lambda args: _command("send", "run_send", args))
+    send.set_defaults(run=lambda args: _command("deliver.mail", "run_send", args))
 
     publish = sub.add_parser(
         "publish", parents=[common], help="publish the digests to Meta-Wiki (a dry run unless --yes)",
@@ -93,7 +93,7 @@ def _arguments() -> argparse.ArgumentParser:
                          help="publish TITLE even over the edits of others (repeatable)")
     publish.add_argument("--api-url", default=None, help="the wiki's api.php (default: wiki.api_url in site.yaml)")
     publish.add_argument("--user", default=None, help="the bot user, Name@app (default: wiki.user in site.yaml)")
-    publish.set_defaults(run=lambda args: _command("publish", "run_publish", args))
+    publish.set_defaults(run=lambda args: _command("deliver.wiki.publish", "run_publish", args))
     return parser
 
 
@@ -106,14 +106,14 @@ def _command(module: str, function: str, args: argparse.Namespace) -> int:
 
 def templates_folder(args: argparse.Namespace) -> Path:
     """Return the templates folder: --templates, else the project's own."""
-    from .archive import DEFAULT_TEMPLATES
+    from pipeline.read.archive import DEFAULT_TEMPLATES
 
     return args.templates or DEFAULT_TEMPLATES
 
 
 def load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Return the archive of --digests, printing its diagnostics; None when it has errors."""
-    from .archive import load_archive
+    from pipeline.read.archive import load_archive
 
     if not args.digests.is_dir():
         print(f"clinics: error: no folder of digests at '{args.digests}'", file=sys.stderr)
@@ -150,7 +150,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from .build import BuildLocked, build, locked
+    from pipeline.build.run import BuildLocked, build, locked
 
     if not args.digests.is_dir():
         print(f"clinics: error: no folder of digests at '{args.digests}'", file=sys.stderr)
@@ -172,14 +172,14 @@ def run_build(args: argparse.Namespace) -> int:
     if args.timings:
         import json
 
-        from . import timing
+        from pipeline import timing
 
         args.timings.write_text(json.dumps(timing.spent(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return status
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from .scaffold import NewDigestError, new_digest
+    from pipeline.scaffold import NewDigestError, new_digest
 
     try:
         path = new_digest(args.digests, args.number, args.lang, args.date, args.today or dt.date.today())
@@ -191,7 +191,7 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_catalog(args: argparse.Namespace) -> int:
-    from .catalog import describe
+    from pipeline.read.catalog import describe
 
     archive, status = load(args)
     if archive is None or archive.site is None:

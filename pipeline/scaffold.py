@@ -5,9 +5,9 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from .load import LANGUAGE_PART
-from .schedule import load_schedule
-from .site import load_site
+from pipeline.read.source import LANGUAGE_PART
+from pipeline.read.schedule import load_schedule
+from pipeline.read.settings import load_site
 
 _TEMPLATE = """\
 ---

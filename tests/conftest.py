@@ -76,8 +76,8 @@ def check(folder: Path, today: str = "2026-01-01", ignore: tuple[str, ...] = ("u
     """Return the formatted diagnostics of `folder`, sorted as the CLI prints them."""
     import datetime as dt
 
-    from pipeline.archive import load_archive
-    from pipeline.model import Diagnostic
+    from pipeline.read.archive import load_archive
+    from pipeline.model.diagnostics import Diagnostic
 
     archive = load_archive(folder, TEMPLATES, dt.date.fromisoformat(today))
     found = sorted(dict.fromkeys(archive.diagnostics), key=Diagnostic.sort_key)

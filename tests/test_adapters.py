@@ -22,13 +22,13 @@ from hypothesis import strategies as st
 
 from bench.corpus import write_corpus
 from conftest import DIGESTS, ROOT, TEMPLATES, digest_text, run_cli
-from pipeline import email_html
+from pipeline.render.email import html as email_html
 from pipeline.adapters import markdown as markdown_adapter
 from pipeline.adapters import premailer as premailer_adapter
-from pipeline.archive import load_archive
-from pipeline.document import document
-from pipeline.email_mime import compose
-from pipeline.load import load_source
+from pipeline.read.archive import load_archive
+from pipeline.render.document import document
+from pipeline.render.email.mime import compose
+from pipeline.read.source import load_source
 
 # Imports each library stock, none of the project, and answers one JSON question per line.
 WORKER = """
@@ -210,7 +210,7 @@ def test_the_inliner_gives_what_premailer_gives_for_any_message(stock: Stock, bo
 def test_premailer_loads_without_requests_until_it_is_used() -> None:
     script = """
 import sys
-import pipeline.email_html
+import pipeline.render.email.html
 assert "requests" not in sys.modules, "requests loaded with premailer"
 import premailer.premailer as p
 assert p.requests.Session is not None  # the stand-in loads the real module on first use

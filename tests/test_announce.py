@@ -11,9 +11,9 @@ import icalendar
 import yaml
 
 from conftest import TEMPLATES, run_cli
-from pipeline import send
-from pipeline.announce import announce, utc_offset, zone_label
-from pipeline.archive import load_archive
+from pipeline.deliver import mail as send
+from pipeline.render.email.announce import announce, utc_offset, zone_label
+from pipeline.read.archive import load_archive
 from test_email_send import inbox, server  # noqa: F401 - the SMTP server fixture
 
 NOW = dt.datetime(2020, 9, 8, 9, 0, tzinfo=dt.timezone.utc)

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from conftest import DIGESTS, ROOT, TEMPLATES, need
-from pipeline import email_mime
-from pipeline.archive import load_archive
+from pipeline.render.email import mime as email_mime
+from pipeline.read.archive import load_archive
 
 SCREENSHOTS = ROOT / "build" / "screenshots" / "email"
 WIDTHS = (360, 600)

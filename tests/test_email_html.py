@@ -13,9 +13,10 @@ from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
 from conftest import DIGESTS, TEMPLATES, digest_text, run_cli
-from pipeline import email_html, email_mime
-from pipeline.archive import load_archive
-from pipeline.model import Diagnostic, Severity
+from pipeline.render.email import html as email_html
+from pipeline.render.email import mime as email_mime
+from pipeline.read.archive import load_archive
+from pipeline.model.diagnostics import Diagnostic, Severity
 
 TODAY = dt.date(2026, 1, 1)
 

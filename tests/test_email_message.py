@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from conftest import DIGESTS, ROOT, TEMPLATES, digest_text
-from pipeline import email_mime
-from pipeline.archive import load_archive
-from pipeline.model import has_errors
+from pipeline.render.email import mime as email_mime
+from pipeline.read.archive import load_archive
+from pipeline.model.diagnostics import has_errors
 
 TODAY = dt.date(2026, 1, 1)
 
@@ -117,8 +117,8 @@ def test_two_builds_in_two_processes_are_byte_identical(built: dict[str, bytes],
     script = (
         "import datetime as dt, hashlib, sys\n"
         "from pathlib import Path\n"
-        "from pipeline import email_mime\n"
-        "from pipeline.archive import load_archive\n"
+        "from pipeline.render.email import mime as email_mime\n"
+        "from pipeline.read.archive import load_archive\n"
         "a = load_archive(Path(sys.argv[1]), Path(sys.argv[2]), dt.date(2026, 1, 1))\n"
         "h = hashlib.sha256()\n"
         "for d in a.digests:\n"

@@ -17,8 +17,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from conftest import TEMPLATES, run_cli
-from pipeline import email_mime, send
-from pipeline.archive import Archive, load_archive
+from pipeline.render.email import mime as email_mime
+from pipeline.deliver import mail as send
+from pipeline.read.archive import Archive, load_archive
 
 NOW = dt.datetime(2020, 7, 20, 9, 30, tzinfo=dt.timezone.utc)
 SENDER = "wikimedia-clinics@wikimedia.org"

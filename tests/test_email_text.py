@@ -9,10 +9,10 @@ import pytest
 from lxml import html as lxml_html
 
 from conftest import DIGESTS, TEMPLATES, digest_text
-from pipeline import email_mime
-from pipeline.archive import load_archive
-from pipeline.email_text import WIDTH, width
-from pipeline.model import has_errors
+from pipeline.render.email import mime as email_mime
+from pipeline.read.archive import load_archive
+from pipeline.render.email.text import WIDTH, width
+from pipeline.model.diagnostics import has_errors
 
 TODAY = dt.date(2026, 1, 1)
 _MARKER = re.compile(r" ?\[\d+\]")

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, digest_text, run_cli
-from pipeline.archive import FrontMatter, Intros, load_settings, read_digest, scan_meta
-from pipeline.build import Result, build
-from pipeline.cache import CACHE_FILE
-from pipeline.model import Digest
-from pipeline.parse import Parser
+from pipeline.read.archive import FrontMatter, Intros, load_settings, read_digest, scan_meta
+from pipeline.build.run import Result, build
+from pipeline.build.cache import CACHE_FILE
+from pipeline.model.digest import Digest
+from pipeline.parse.tree import Parser
 
 TODAY = dt.date(2026, 1, 1)
 

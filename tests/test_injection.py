@@ -28,9 +28,12 @@ from lxml import html as lxml_html
 
 from conftest import DIGESTS, TEMPLATES, digest_text
 from mediawiki import LocalWiki, mediawiki, read_html  # noqa: F401
-from pipeline import email_html, email_mime, wikitext
-from pipeline.archive import load_archive, load_settings
-from pipeline.model import Diagnostic, Digest, has_errors
+from pipeline.render.email import html as email_html
+from pipeline.render.email import mime as email_mime
+from pipeline.render.wiki import page as wikitext
+from pipeline.read.archive import load_archive, load_settings
+from pipeline.model.diagnostics import Diagnostic, has_errors
+from pipeline.model.digest import Digest
 from test_properties import (  # noqa: F401
     Pipeline, WikiReading, collapse, digest, frameless_html, html_text, page_html_text, pipeline)
 
@@ -328,7 +331,7 @@ def test_a_digest_language_that_names_a_path_is_refused(scratch: Path, language:
 def test_every_output_path_stays_under_build(tmp_path: Path) -> None:
     # What a stage writes is named by the file name (NNN, NNN.LANG), a list name and a call number,
     # each refused above or in tests/bad/ when it is not a plain name: no path can climb out.
-    from pipeline.build import stages
+    from pipeline.build.run import stages
 
     archive = load_archive(DIGESTS, TEMPLATES, TODAY)
     paths = []

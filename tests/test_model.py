@@ -5,7 +5,7 @@ import datetime as dt
 import pickle
 
 from conftest import DIGESTS, TEMPLATES
-from pipeline.archive import load_archive
+from pipeline.read.archive import load_archive
 
 
 def test_every_digest_summary_survives_pickling_unchanged() -> None:

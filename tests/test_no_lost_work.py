@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_cli
-from pipeline.build import PAUSE_BEFORE_COMMIT
+from pipeline.build.run import PAUSE_BEFORE_COMMIT
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -95,12 +95,12 @@ def test_a_failed_build_into_a_new_folder_creates_nothing(scratch: Path, tmp_pat
 @pytest.mark.parametrize("name", ["../001.md", "001.../md", "001.en/../x.md", "1.md", "0001.md", "001.EN.md",
                                   "001.en-..md"])
 def test_file_names_that_could_reach_other_paths_are_refused(scratch: Path, name: str) -> None:
-    from pipeline.load import NAME
+    from pipeline.read.source import NAME
 
     assert NAME.match(Path(name).name) is None or Path(name).name != name
 
 
 def test_yaml_is_only_read_safely() -> None:
-    sources = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "pipeline").glob("*.py"))
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "pipeline").rglob("*.py"))
     assert "yaml.load(" not in sources and "yaml.unsafe_load" not in sources and "FullLoader" not in sources
     assert "yaml.UnsafeLoader" not in sources

@@ -4,7 +4,7 @@ Hypothesis writes digests (topics, paragraphs with soft and hard breaks, lists n
 deep, ### headings, emphasis, code, links with any label, catalog references, pasted
 addresses, and quotations, code blocks, tables and rules) out of any Unicode (right-to-left,
 zero-width, combining marks, emoji) and of the sequences that mean something to MediaWiki,
-HTML or Markdown. Each digest goes through the real pipeline (pipeline.archive.read_digest
+HTML or Markdown. Each digest goes through the real pipeline (pipeline.read.archive.read_digest
 with the project's site.yaml and catalog.yaml) and must hold these properties:
 
 - the visible text of the wikitext page (read by mwparserfromhell; a sample also by the
@@ -42,15 +42,17 @@ from mwparserfromhell.wikicode import Wikicode
 
 from conftest import DIGESTS, TEMPLATES
 from mediawiki import LocalWiki, Reading, mediawiki, normal_url, read_html  # noqa: F401
-from pipeline import email_mime, wikitext
-from pipeline.archive import Archive, Intros, load_settings, read_digest
-from pipeline.document import document
-from pipeline.email_mime import compose
-from pipeline.email_html import render_html
-from pipeline.email_text import WIDTH, width
-from pipeline.model import Digest, Severity
-from pipeline.parse import Parser
-from pipeline.site import Site
+from pipeline.render.email import mime as email_mime
+from pipeline.render.wiki import page as wikitext
+from pipeline.read.archive import Archive, Intros, load_settings, read_digest
+from pipeline.render.document import document
+from pipeline.render.email.mime import compose
+from pipeline.render.email.html import render_html
+from pipeline.render.email.text import WIDTH, width
+from pipeline.model.diagnostics import Severity
+from pipeline.model.digest import Digest
+from pipeline.parse.tree import Parser
+from pipeline.read.settings import Site
 
 # ------------------------------------------------------------------ generated digests
 

@@ -19,10 +19,10 @@ import pytest
 
 from conftest import DIGESTS, Result
 from mediawiki import LocalWiki, mediawiki  # noqa: F401
-from pipeline import publish as publish_module
+from pipeline.deliver.wiki import publish as publish_module
 from pipeline.cli import main
-from pipeline.publishlog import PUBLISH_LOG, PublishLog
-from pipeline.wikiapi import Api, Revision, Saved
+from pipeline.deliver.wiki.log import PUBLISH_LOG, PublishLog
+from pipeline.deliver.wiki.api import Api, Revision, Saved
 
 pytestmark = pytest.mark.mediawiki
 

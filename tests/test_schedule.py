@@ -87,7 +87,7 @@ def test_calendar_crosses_daylight_saving_in_a_listed_zone(example: Path, tmp_pa
 
 
 def test_ical_lines_are_folded_and_escaped() -> None:
-    from pipeline.ical import escape, fold
+    from pipeline.render.calendar import escape, fold
 
     assert escape("a, b; c\\d\ne") == "a\\, b\\; c\\\\d\\ne"
     line = "DESCRIPTION:" + "ü" * 80
@@ -103,8 +103,8 @@ def test_calendar_is_reproducible(example: Path, tmp_path: Path) -> None:
 
 
 def test_upcoming_calls_after_each_digest(example: Path) -> None:
-    from pipeline.archive import load_archive
-    from pipeline.document import document
+    from pipeline.read.archive import load_archive
+    from pipeline.render.document import document
 
     archive = load_archive(example, TEMPLATES, dt.date(2026, 1, 1))
     by_id = {d.id: d for d in archive.digests}
@@ -134,6 +134,6 @@ def test_new_for_an_unscheduled_call_uses_today(example: Path) -> None:
 
 
 def test_ical_text_keeps_every_line_break_inside_its_value() -> None:
-    from pipeline.ical import escape
+    from pipeline.render.calendar import escape
 
     assert escape("a\u2028b\x85c\r\nd\re\x07f") == "a\\nb\\nc\\nd\\nef"

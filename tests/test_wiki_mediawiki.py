@@ -16,13 +16,14 @@ import pytest
 
 from conftest import DIGESTS, TEMPLATES, run_cli
 from mediawiki import LocalWiki, Reading, mediawiki, normal_url, read_html  # noqa: F401
-from pipeline import wikipages, wikitext
-from pipeline.archive import Archive, load_archive, load_settings
-from pipeline.document import document
-from pipeline.email_html import blocks_html, render_html
-from pipeline.email_mime import compose
-from pipeline.parse import Parser
-from pipeline.publishlog import PUBLISH_LOG, PublishLog
+from pipeline.render.wiki import pages as wikipages
+from pipeline.render.wiki import page as wikitext
+from pipeline.read.archive import Archive, load_archive, load_settings
+from pipeline.render.document import document
+from pipeline.render.email.html import blocks_html, render_html
+from pipeline.render.email.mime import compose
+from pipeline.parse.tree import Parser
+from pipeline.deliver.wiki.log import PUBLISH_LOG, PublishLog
 
 pytestmark = pytest.mark.mediawiki
 

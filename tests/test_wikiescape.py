@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mwparserfromhell.nodes import HTMLEntity, Tag, Text
 
-from pipeline import wikiescape
-from pipeline.wikiescape import CELL, HEADER_CELL, LABEL, RUNNING, escape
+from pipeline.render.wiki import escape as wikiescape
+from pipeline.render.wiki.escape import CELL, HEADER_CELL, LABEL, RUNNING, escape
 
 
 @pytest.mark.parametrize("text, expected", [

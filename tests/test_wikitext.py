@@ -13,10 +13,11 @@ import mwparserfromhell
 import pytest
 
 from conftest import DIGESTS, TEMPLATES, run_cli
-from pipeline import wikipages, wikitext
-from pipeline.archive import Archive, load_archive, load_settings
-from pipeline.document import page_title
-from pipeline.parse import Parser
+from pipeline.render.wiki import pages as wikipages
+from pipeline.render.wiki import page as wikitext
+from pipeline.read.archive import Archive, load_archive, load_settings
+from pipeline.render.document import page_title
+from pipeline.parse.tree import Parser
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +185,7 @@ def test_a_call_without_later_schedule_says_so(example: Archive) -> None:
 def test_a_draft_has_no_page_and_no_row(example: Archive) -> None:
     from dataclasses import replace
 
-    from pipeline.model import Status
+    from pipeline.model.digest import Status
 
     archive = Archive(example.folder, example.site, example.catalog, list(example.digests))
     archive.digests = [replace(d, meta=replace(d.meta, status=Status.DRAFT)) if d.id == "009" else d

@@ -1,0 +1,1 @@
+"""The checks between files (calls, versions, citations, the schedule), in one order for every command."""

@@ -1,0 +1,1 @@
+"""The types every stage shares: frozen dataclasses, enums, diagnostics. Imports nothing else of the project."""

@@ -1,0 +1,1 @@
+"""Markdown -> element tree, through Python-Markdown's extension API, within the limits a digest keeps."""

@@ -1,0 +1,1 @@
+"""Files -> model + diagnostics: text decoding, YAML with locations, settings, catalog, schedule, front matter."""

@@ -1,0 +1,207 @@
+"""The tools and resources catalog: load and check it, resolve references, suggest fixes."""
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from pipeline.read.source import decode
+from pipeline.model.diagnostics import Diagnostic, Location, error
+from pipeline.model.digest import CatalogEntry, Digest
+from pipeline.read.settings import Site
+from pipeline.read.yamldata import YamlData, check_keys, load_yaml
+
+KINDS = ("tool", "page", "program", "group", "contact")
+_KEYS = ("id", "name", "aliases", "description", "kind", "url", "page")
+_REQUIRED = ("id", "name", "description", "kind")
+_SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*\Z")
+_WIKI_SAFE = ";@$!*(),/~:"  # what MediaWiki's wfUrlencode leaves unescaped
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every entry, and an index from each lower-cased id, name and alias to its entry."""
+
+    entries: tuple[CatalogEntry, ...] = ()
+    path: str = "digests/catalog.yaml"
+    index: dict[str, CatalogEntry] = field(default_factory=dict, compare=False)
+    source_hash: str = field(default="", compare=False)
+
+    @functools.cached_property
+    def mention_pattern(self) -> re.Pattern[str] | None:
+        """Return a pattern matching any entry's name or alias as a whole word (case-sensitive)."""
+        labels = sorted({label for e in self.entries for label in (e.name, *e.aliases)}, key=len, reverse=True)
+        if not labels:
+            return None
+        return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, labels)) + r")(?!\w)")
+
+    def mentioned(self, label: str) -> CatalogEntry:
+        """Return the entry with name or alias `label` exactly."""
+        return self.index[_fold(label)]
+
+    def lookup(self, label: str) -> CatalogEntry | None:
+        """Return the entry whose id, name or alias is `label` (case-insensitive)."""
+        return self.index.get(_fold(label))
+
+    def get(self, entry_id: str) -> CatalogEntry:
+        return self.index[entry_id]
+
+    def suggest(self, label: str) -> str:
+        """Return a hint naming the nearest ids to `label`."""
+        close = difflib.get_close_matches(_fold(label), list(self.index), n=3, cutoff=0.6)
+        ids = list(dict.fromkeys(self.index[c].id for c in close))
+        if not ids:
+            return "add an entry to the catalog, or define the link in the digest: [label]: https://…"
+        quoted = " or ".join(f"'{i}'" for i in ids)
+        return f"did you mean {quoted}?"
+
+
+def _fold(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+def page_url(page: str, site: Site) -> str | None:
+    """Return the https URL of an interwiki page, as MediaWiki encodes titles; None if the prefix is unknown."""
+    prefix, title = split_prefix(page, site)
+    if prefix is None:
+        return None
+    encoded = quote(title.strip().replace(" ", "_"), safe=_WIKI_SAFE)
+    return site.interwiki[prefix].replace("$1", encoded)
+
+
+def split_prefix(page: str, site: Site) -> tuple[str | None, str]:
+    """Return the longest interwiki prefix of `page` known to `site`, and the title after it."""
+    parts = page.split(":")
+    for n in range(len(parts) - 1, 0, -1):
+        prefix = ":".join(parts[:n])
+        if prefix in site.interwiki:
+            return prefix, ":".join(parts[n:])
+    return None, page
+
+
+def load_catalog(path: Path, site: Site, display: str | None = None) -> tuple[Catalog, list[Diagnostic]]:
+    """Return the catalog in `path` and every problem in it."""
+    shown = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Catalog(path=shown), []
+    except OSError as exc:
+        return Catalog(path=shown), [error("unreadable", f"cannot read the catalog: {exc.strerror}", Location(shown))]
+    text, problems = decode(raw, shown, "the catalog")
+    if text is None:
+        return Catalog(path=shown), problems
+    data, found = load_yaml(text, shown)
+    problems += found
+    if data is None:
+        return Catalog(path=shown), problems
+    if data.value is None:
+        return Catalog(path=shown), problems
+    if not isinstance(data.value, list):
+        return Catalog(path=shown), problems + [error(
+            "wrong-type", "the catalog must be a list of entries", data.at(()),
+            "start each entry with '- id: …'")]
+    entries = [entry for i in range(len(data.value)) if (entry := _read_entry(data, i, site, problems))]
+    catalog = Catalog(tuple(entries), shown)
+    problems += _index(catalog, data)
+    return catalog, problems
+
+
+def _read_entry(data: YamlData, i: int, site: Site, problems: list[Diagnostic]) -> CatalogEntry | None:
+    item = data.value[i]
+    where = data.at((i,))
+    if not isinstance(item, dict):
+        problems.append(error("wrong-type", "a catalog entry must be a mapping", where,
+                              "write 'id:', 'name:', 'description:', 'kind:' and 'url:' or 'page:'"))
+        return None
+    found = check_keys(data, (i,), _KEYS, _REQUIRED, "a catalog entry")
+    for key in ("id", "name", "description", "kind", "url", "page"):
+        if key in item and not isinstance(item[key], str):
+            found.append(error("wrong-type", f"'{key}' must be text", data.at((i, key))))
+    aliases = item.get("aliases") or []
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+        found.append(error("wrong-type", "'aliases' must be a list of names", data.at((i, "aliases"))))
+        aliases = []
+    if found:
+        problems.extend(found)
+        return None
+    entry_id = item["id"]
+    if not _SLUG.match(entry_id):
+        found.append(error("bad-id", f"id '{entry_id}' is not a lower-case slug", data.at((i, "id")),
+                           "use lower-case letters, digits and single hyphens, e.g. 'trust-and-safety'"))
+    if item["kind"] not in KINDS:
+        close = difflib.get_close_matches(item["kind"], KINDS, n=1)
+        found.append(error("bad-kind", f"kind '{item['kind']}' is not one of {', '.join(KINDS)}",
+                           data.at((i, "kind")), f"did you mean '{close[0]}'?" if close else ""))
+    url, page = item.get("url"), item.get("page")
+    if url and page:
+        found.append(error("two-targets", f"entry '{entry_id}' has both 'url' and 'page'", where,
+                           "keep exactly one target: 'url' for a web address, 'page' for a wiki page"))
+    elif not url and not page:
+        found.append(error("no-target", f"entry '{entry_id}' has neither 'url' nor 'page'", where,
+                           "add 'url: https://…' or 'page: \"m:Page title\"'"))
+    elif url and not _is_https_url(url):
+        found.append(error("not-https", f"url '{url}' of '{entry_id}' is not an https:// address",
+                           data.at((i, "url")), "catalog links must use https://"))
+    elif page:
+        url = page_url(page, site)
+        if url is None or not split_prefix(page, site)[1].strip():
+            prefix = page.split(":")[0] if ":" in page else ""
+            problem = (f"unknown interwiki prefix '{prefix}' in page '{page}'" if prefix
+                       else f"page '{page}' has no interwiki prefix")
+            found.append(error("unknown-prefix", problem, data.at((i, "page")),
+                               "known prefixes: " + ", ".join(sorted(site.interwiki))))
+    problems.extend(found)
+    if found:
+        return None
+    return CatalogEntry(id=entry_id, name=item["name"].strip(), description=item["description"].strip(),
+                        kind=item["kind"], url=url or "", page=page or "",
+                        aliases=tuple(a.strip() for a in aliases), location=where)
+
+
+def _is_https_url(url: str) -> bool:
+    return url.startswith("https://") and len(url) > len("https://") and not any(c.isspace() for c in url)
+
+
+def _index(catalog: Catalog, data: YamlData) -> list[Diagnostic]:
+    problems = []
+    for entry in catalog.entries:
+        for n, label in enumerate(dict.fromkeys(entry.labels)):
+            key = _fold(label)
+            other = catalog.index.get(key)
+            if other is None:
+                catalog.index[key] = entry
+                continue
+            what = "id" if n == 0 else ("name" if label == entry.name else "alias")
+            code = "duplicate-id" if n == 0 and other.id == label else f"duplicate-{what}"
+            if other is entry:
+                continue  # the name repeats the id: one entry, one label
+            problems.append(error(code, f"{what} '{label}' is already used by entry '{other.id}' "
+                                  f"(line {other.location.line})", entry.location,
+                                  "every id, name and alias must be unique across the catalog"))
+    return problems
+
+
+def cited_entries(catalog: Catalog, ids: Iterable[str]) -> list[CatalogEntry]:
+    """Return the entries for `ids`, in the order given."""
+    return [catalog.get(i) for i in ids]
+
+
+def describe(catalog: Catalog, digests: Iterable[Digest]) -> str:
+    """Return the catalog as text: each entry, its target, and the digests that cite it."""
+    citing: dict[str, list[str]] = {entry.id: [] for entry in catalog.entries}
+    for digest in digests:
+        for entry_id in digest.citations:
+            citing.setdefault(entry_id, []).append(digest.id)
+    lines = []
+    for entry in sorted(catalog.entries, key=lambda e: (KINDS.index(e.kind), e.id)):
+        lines.append(f"{entry.id}  ({entry.kind})  {entry.name}")
+        lines.append(f"    {entry.page or entry.url}")
+        if entry.page:
+            lines.append(f"    {entry.url}")
+        lines.append(f"    cited by: {', '.join(citing[entry.id]) or '(no digest)'}")
+    return "\n".join(lines) + "\n"

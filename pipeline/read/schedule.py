@@ -1,0 +1,187 @@
+"""digests/schedule.yaml: the upcoming calls, validated, and the calls each digest announces.
+
+Nothing here reads the wall clock: "upcoming" is always relative to a digest's date or to
+the newest digest, so that builds stay reproducible.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.read.source import decode
+from pipeline.model.diagnostics import Diagnostic, Location, error, warning
+from pipeline.model.digest import Digest, Scheduled
+from pipeline.read.settings import Site
+from pipeline.read.yamldata import YamlData, check_keys, load_yaml, type_name
+
+KEYS = ("number", "start", "duration", "link", "language", "scheduled", "note")
+DEFAULT_DURATION = 90
+UPCOMING_SHOWN = 3  # how many upcoming calls a digest lists
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call on the calendar: a scheduled one, or a past one known from its digest."""
+
+    number: int
+    start: dt.datetime  # aware, UTC
+    duration: int = DEFAULT_DURATION
+    link: str = ""
+    language: str = "en"
+    scheduled: Scheduled | None = None
+    note: str = ""
+    timed: bool = True  # False for a past call whose digest gives no time
+    location: Location = Location("")
+
+    @property
+    def number_text(self) -> str:
+        return f"{self.number:03d}"
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.start + dt.timedelta(minutes=self.duration)
+
+
+def load_schedule(path: Path, site: Site, display: str | None = None) -> tuple[list[Call], list[Diagnostic]]:
+    """Return the calls in schedule.yaml (none when it is missing) and every problem in it."""
+    shown = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return [], []
+    except OSError as exc:
+        return [], [error("unreadable", f"cannot read the schedule: {exc.strerror}", Location(shown))]
+    text, problems = decode(raw, shown, "the schedule")
+    if text is None:
+        return [], problems
+    data, found = load_yaml(text, shown)
+    problems += found
+    if data is None or data.value is None:
+        return [], problems
+    if not isinstance(data.value, list):
+        return [], problems + [error("wrong-type", "the schedule must be a list of calls", data.at(()),
+                                     "start each call with '- number: …'")]
+    calls = [call for i in range(len(data.value)) if (call := _read_call(data, i, site, problems))]
+    return calls, problems
+
+
+def _read_call(data: YamlData, i: int, site: Site, problems: list[Diagnostic]) -> Call | None:
+    item = data.value[i]
+    if not isinstance(item, dict):
+        problems.append(error("wrong-type", f"a call must be a mapping, not {type_name(item)}", data.at((i,)),
+                              "write 'number:', 'start:' and 'link:' for each call"))
+        return None
+    found = check_keys(data, (i,), KEYS, ("number", "start", "link"), "a scheduled call")
+    number = item.get("number")
+    if number is not None and (type(number) is not int or number < 1):
+        found.append(error("wrong-type", f"'number' must be a whole number of 1 or more, not {number!r}",
+                           data.at((i, "number"))))
+    start = _start(data, i, found)
+    duration = item.get("duration", DEFAULT_DURATION)
+    if type(duration) is not int or not 1 <= duration <= 24 * 60:
+        found.append(error("wrong-type", f"'duration' must be a whole number of minutes, not {duration!r}",
+                           data.at((i, "duration")), "for example 'duration: 90'"))
+    link = item.get("link")
+    if link is not None and (not isinstance(link, str) or not link.startswith("https://") or
+                             any(c.isspace() for c in link) or len(link) <= len("https://")):
+        found.append(error("not-https", f"meeting link {link!r} is not an https:// address",
+                           data.at((i, "link")), "paste the meeting's full https:// link"))
+    language = item.get("language", site.default_language)
+    if language not in site.languages:
+        found.append(error("unknown-language", f"language {language!r} is not in {site.path}",
+                           data.at((i, "language")), f"languages in {site.path}: {', '.join(site.languages)}"))
+    scheduled = _scheduled(data, i, found)
+    note = item.get("note", "")
+    if not isinstance(note, str):
+        found.append(error("wrong-type", f"'note' must be text, not {type_name(note)}", data.at((i, "note"))))
+    problems.extend(found)
+    if found or start is None:
+        return None
+    return Call(number, start, duration, link, language, scheduled, " ".join(note.split()),
+                location=data.at((i,)))
+
+
+def _start(data: YamlData, i: int, found: list[Diagnostic]) -> dt.datetime | None:
+    value = data.value[i].get("start")
+    if value is None:
+        return None
+    hint = "write the start in UTC as YYYY-MM-DDTHH:MM:SSZ, e.g. 2020-09-15T13:00:00Z"
+    try:
+        start = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        found.append(error("bad-start", f"start {value!r} is not a date and time", data.at((i, "start")), hint))
+        return None
+    if start.tzinfo is None or start.utcoffset() != dt.timedelta(0):
+        found.append(error("bad-start", f"start {value!r} is not in UTC", data.at((i, "start")), hint))
+        return None
+    return start.astimezone(dt.timezone.utc)
+
+
+def _scheduled(data: YamlData, i: int, found: list[Diagnostic]) -> Scheduled | None:
+    value = data.value[i].get("scheduled")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("topic"), str):
+        found.append(error("wrong-type", "'scheduled' must be a mapping with 'topic' and 'presenter'",
+                           data.at((i, "scheduled")), "write 'topic: …' and 'presenter: …' under 'scheduled:'"))
+        return None
+    found.extend(check_keys(data, (i, "scheduled"), ("topic", "presenter"), ("topic",), "scheduled"))
+    presenter = value.get("presenter") or ""
+    if not isinstance(presenter, str):
+        found.append(error("wrong-type", "'presenter' must be text", data.at((i, "scheduled", "presenter"))))
+        return None
+    return Scheduled(" ".join(value["topic"].split()), " ".join(presenter.split()))
+
+
+def check_schedule(calls: Sequence[Call], digests: Sequence[Digest]) -> list[Diagnostic]:
+    """Return the problems between the schedule and the digests: duplicates, overlaps, stale calls."""
+    problems: list[Diagnostic] = []
+    digested = {d.meta.number: d for d in digests}
+    seen: dict[int, Call] = {}
+    for call in calls:
+        if call.number in digested:
+            problems.append(error(
+                "scheduled-has-digest", f"call {call.number_text} already has a digest ({digested[call.number].path})",
+                call.location, "remove the call from the schedule once its digest is written"))
+        if call.number in seen:
+            problems.append(error(
+                "duplicate-call", f"call {call.number_text} is scheduled twice (first on line "
+                f"{seen[call.number].location.line})", call.location, "keep one entry per call"))
+        seen.setdefault(call.number, call)
+    ordered = sorted(calls, key=lambda c: c.start)
+    for before, after in zip(ordered, ordered[1:]):
+        if after.start < before.end:
+            problems.append(error(
+                "overlapping-calls", f"call {after.number_text} starts at {after.start:%Y-%m-%d %H:%M} UTC, "
+                f"before call {before.number_text} ends ({before.end:%H:%M} UTC)", after.location,
+                "check the start times and durations"))
+    newest = max((d.meta.date for d in digests), default=None)
+    for call in calls:
+        if newest is not None and call.start.date() < newest:
+            problems.append(warning(
+                "stale-call", f"call {call.number_text} starts on {call.start:%Y-%m-%d}, before the newest "
+                f"digest ({newest})", call.location, "remove calls that have taken place"))
+    return problems
+
+
+def past_calls(digests: Iterable[Digest]) -> list[Call]:
+    """Return one Call per digested call number, from its digest's date and time."""
+    calls: dict[int, Call] = {}
+    for digest in digests:
+        meta = digest.meta
+        if meta.number in calls:
+            continue
+        time = meta.time or dt.time(0, 0)
+        start = dt.datetime.combine(meta.date, time, tzinfo=dt.timezone.utc)
+        calls[meta.number] = Call(meta.number, start, meta.duration or DEFAULT_DURATION, "", meta.call_language,
+                                  meta.scheduled, timed=meta.time is not None)
+    return list(calls.values())
+
+
+def upcoming_after(day: dt.date, calls: Sequence[Call], count: int = UPCOMING_SHOWN) -> list[Call]:
+    """Return the first `count` calls that start after `day`, soonest first; `calls` is sorted by start."""
+    first = bisect.bisect_right(calls, day, key=lambda c: c.start.date())
+    return list(calls[first:first + count])

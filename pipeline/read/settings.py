@@ -1,0 +1,388 @@
+"""Load digests/site.yaml into one typed Site object, validated once."""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import enum
+import re
+import string
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.read.source import decode
+from pipeline.model.diagnostics import Diagnostic, Location, error, has_errors
+from pipeline.read.yamldata import YamlData, check_keys, expect, load_yaml, type_name
+
+SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?\Z")
+
+
+class ListFormat(enum.Enum):
+    PLAIN = "plain"
+    MULTIPART = "multipart"
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    date_pattern: str
+    months: tuple[str, ...]
+    weekdays: tuple[str, ...]
+    strings: Mapping[str, str]
+    language_names: Mapping[str, str] = field(default_factory=dict)  # as in "held … in {language}"
+
+    def t(self, key: str, **values: object) -> str:
+        """Return the localised string `key` with `values` filled in."""
+        return self.strings[key].format(**values)
+
+    def format_date(self, day: dt.date) -> str:
+        """Return `day` written as this language writes dates in prose."""
+        return self.date_pattern.format(
+            day=day.day, day_ordinal=ordinal(day.day), month=self.months[day.month - 1],
+            year=day.year, weekday=self.weekdays[day.weekday()])
+
+
+_NAMED_ADDRESS = re.compile(r"(?P<name>.*?)\s*<(?P<address>[^<>\s]+@[^<>\s]+)>")
+_BARE_ADDRESS = re.compile(r"[^<>\s\"]+@[^<>\s\"]+")
+
+
+def split_address(value: str) -> tuple[str, str] | None:
+    """Return the display name and address of "Name <user@host>" or "user@host"; None for anything else.
+
+    Unlike email.utils.parseaddr, an unquoted comma or colon in the name stays in the name.
+    """
+    text = value.strip()
+    named = _NAMED_ADDRESS.fullmatch(text)
+    if named:
+        return named["name"].strip().strip('"').strip(), named["address"]
+    if _BARE_ADDRESS.fullmatch(text):
+        return "", text
+    return None
+
+
+def address_of(value: str) -> str:
+    """Return the address alone of "Name <user@host>" (the value as it is if it is no such thing)."""
+    found = split_address(value)
+    return found[1] if found else value
+
+
+def ordinal(n: int) -> str:
+    """Return 1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st."""
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+@dataclass(frozen=True)
+class MailingList:
+    name: str
+    address: str
+    languages: tuple[str, ...]
+    format: ListFormat
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str
+    port: int
+    starttls: bool
+    user: str
+    password_env: str
+
+
+@dataclass(frozen=True)
+class Wiki:
+    base_url: str
+    api_url: str
+    page_prefix: str
+    local_prefix: str
+    category: str
+    user: str
+    password_env: str
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str
+    sender: str
+    wiki: Wiki
+    smtp: Smtp
+    lists: tuple[MailingList, ...]
+    interwiki: Mapping[str, str]
+    languages: Mapping[str, Language]
+    timezones: tuple[str, ...] = ()
+    path: str = "digests/site.yaml"
+    default_language: str = "en"
+    source_hash: str = field(default="", compare=False)
+
+    def language(self, code: str) -> Language:
+        return self.languages[code]
+
+
+# Every localised string the outputs use, with the fields it may hold. A renderer that calls
+# language.t("key") needs its key here: then a site.yaml without it, or with a field the code
+# does not fill ("{numero}"), is refused by `check` instead of failing halfway through a build.
+STRINGS: dict[str, tuple[str, ...]] = {
+    "announce_calendar": (), "announce_join": ("link",),
+    "announce_opening": ("date", "duration", "number", "time", "weekday"),
+    "announce_subject": ("date", "number", "time", "weekday"), "announce_welcome": (), "announce_zones": (),
+    "zone_time": ("date", "offset", "time", "weekday", "zone"),
+    "archive_columns": (), "archive_heading": (), "archive_link": (),
+    "attendance": ("staff", "volunteers"), "attendance_staff": ("staff",), "attendance_volunteers": ("volunteers",),
+    "call_language": ("language",), "cited_in": (), "event_title": ("number",), "footer": (), "greeting": (),
+    "kind_contact": (), "kind_group": (), "kind_page": (), "kind_program": (), "kind_tool": (),
+    "links_heading": (), "meeting_link": (), "on_meta": ("page",), "opening": ("call_language", "date", "number"),
+    "volunteer_topics": (),
+    "other_versions": ("versions",), "scheduled": ("presenter", "topic"), "scheduled_topic": ("topic",),
+    "signature": (), "subject": ("number", "topics"), "title": ("number",), "tools_heading": (),
+    "tools_page_intro": (), "topic": ("n", "title"), "upcoming_call": ("date", "number", "time", "weekday"),
+    "upcoming_call_untimed": ("date", "number", "weekday"), "upcoming_columns": (), "upcoming_heading": (),
+    "upcoming_none": (),
+    "upcoming_segment": ("presenter", "topic"), "upcoming_segment_topic": ("topic",),
+}
+
+_TOP = ("title", "sender", "timezones", "wiki", "smtp", "lists", "interwiki", "languages")
+_WIKI = ("base_url", "api_url", "page_prefix", "local_prefix", "category", "user", "password_env")
+_SMTP = ("host", "port", "starttls", "user", "password_env")
+_LIST = ("name", "address", "languages", "format")
+_LANGUAGE = ("name", "date", "months", "weekdays", "strings", "language_names")
+_LANGUAGE_REQUIRED = ("name", "date", "months", "weekdays", "strings")
+
+
+def load_site(path: Path, display: str | None = None) -> tuple[Site | None, list[Diagnostic]]:
+    """Return the validated settings in `path`, or None and the problems found."""
+    shown = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, [error("no-site", "the settings file is missing", Location(shown),
+                            "create site.yaml beside the digests (see README.md)")]
+    except OSError as exc:
+        return None, [error("unreadable", f"cannot read the settings file: {exc.strerror}", Location(shown))]
+    text, problems = decode(raw, shown, "the settings file")
+    if text is None:
+        return None, problems
+    data, found = load_yaml(text, shown)
+    problems += found
+    if data is None or has_errors(problems):
+        return None, problems
+    if not isinstance(data.value, dict):
+        return None, problems + [error(
+            "wrong-type", f"site.yaml must be a mapping of settings, not {type_name(data.value)}", data.at(()),
+            "start from the project's digests/site.yaml: 'title:', 'sender:', 'wiki:' …")]
+    reader = _SiteReader(data)
+    site = reader.read(shown)
+    return (None if has_errors(reader.problems) else site), problems + reader.problems
+
+
+class _SiteReader:
+    def __init__(self, data: YamlData) -> None:
+        self.data = data
+        self.problems: list[Diagnostic] = []
+
+    def text(self, path: tuple[object, ...], default: str = "") -> str:
+        value = self._get(path)
+        if value is None:
+            return default
+        problem = expect(self.data, path, str, "text")
+        if problem:
+            self.problems.append(problem)
+            return default
+        if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value.strip()):
+            self.problems.append(error("wrong-type", f"'{_name(path)}' must be a single line, without control "
+                                       "characters", self.data.at(path), "write it on one line"))
+        return str(value)
+
+    def address(self, path: tuple[object, ...]) -> str:
+        """Return the mail address at `path` ("Name <user@host>" or "user@host"), checked."""
+        value = self.text(path)
+        if value and split_address(value) is None:
+            self.problems.append(error("bad-address", f"'{_name(path)}' is not a mail address: {value!r}",
+                                       self.data.at(path), "write user@host, or Name <user@host>"))
+        return value
+
+    def _get(self, path: tuple[object, ...]) -> object:
+        value: object = self.data.value
+        for step in path:
+            if isinstance(value, dict) and step in value:
+                value = value[step]
+            elif isinstance(value, list) and isinstance(step, int) and step < len(value):
+                value = value[step]
+            else:
+                return None
+        return value
+
+    def section(self, key: str, allowed: tuple[str, ...]) -> bool:
+        problem = expect(self.data, (key,), dict, "a mapping")
+        if problem:
+            self.problems.append(problem)
+            return False
+        self.problems += check_keys(self.data, (key,), allowed, allowed, key)
+        return True
+
+    def read(self, shown: str) -> Site:
+        self.problems += check_keys(self.data, (), _TOP, _TOP)
+        wiki = smtp = None
+        if "wiki" in self.data.value and self.section("wiki", _WIKI):
+            wiki = Wiki(*(self.text(("wiki", key)) for key in _WIKI))
+            for key in ("base_url", "api_url"):
+                self.https(("wiki", key))
+        if "smtp" in self.data.value and self.section("smtp", _SMTP):
+            port = self._get(("smtp", "port"))
+            self.typed(("smtp", "port"), int, "a whole number")
+            self.typed(("smtp", "starttls"), bool, "true or false")
+            smtp = Smtp(self.text(("smtp", "host")), port if isinstance(port, int) else 0,
+                        self._get(("smtp", "starttls")) is True, self.text(("smtp", "user")),
+                        self.text(("smtp", "password_env")))
+        languages = self.languages()
+        return Site(
+            title=self.text(("title",)), sender=self.address(("sender",)),
+            wiki=wiki or Wiki(*[""] * 7), smtp=smtp or Smtp("", 0, False, "", ""),
+            lists=self.lists(languages), interwiki=self.interwiki(), languages=languages,
+            timezones=self.timezones(), path=shown)
+
+    def typed(self, path: tuple[object, ...], kind: type, expected: str) -> None:
+        problem = expect(self.data, path, kind, expected)
+        if problem:
+            self.problems.append(problem)
+
+    def https(self, path: tuple[object, ...]) -> None:
+        value = self._get(path)
+        if isinstance(value, str) and not value.startswith("https://"):
+            self.problems.append(error("not-https", f"'{_name(path)}' must be an https:// address, not '{value}'",
+                                       self.data.at(path), "write the address with https://"))
+
+    def timezones(self) -> tuple[str, ...]:
+        import zoneinfo
+
+        value = self._get(("timezones",))
+        if not isinstance(value, list):
+            self.typed(("timezones",), list, "a list of IANA time zone names")
+            return ()
+        zones = []
+        for i, name in enumerate(value):
+            try:
+                zoneinfo.ZoneInfo(str(name))
+                zones.append(str(name))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                self.problems.append(error("unknown-timezone", f"unknown time zone '{name}'",
+                                           self.data.at(("timezones", i)),
+                                           "use an IANA name such as 'Europe/Madrid'"))
+        return tuple(zones)
+
+    def interwiki(self) -> dict[str, str]:
+        value = self._get(("interwiki",))
+        if not isinstance(value, dict):
+            self.typed(("interwiki",), dict, "a mapping of prefix to URL")
+            return {}
+        for prefix, url in value.items():
+            path = ("interwiki", prefix)
+            if not isinstance(url, str) or "$1" not in url or not url.startswith("https://"):
+                self.problems.append(error("bad-interwiki", f"interwiki '{prefix}' must be an https URL with $1",
+                                           self.data.at(path), "for example https://meta.wikimedia.org/wiki/$1"))
+        return {str(k): str(v) for k, v in value.items()}
+
+    def lists(self, languages: Mapping[str, Language]) -> tuple[MailingList, ...]:
+        value = self._get(("lists",))
+        if not isinstance(value, list):
+            self.typed(("lists",), list, "a list of mailing lists")
+            return ()
+        found = []
+        for i, item in enumerate(value):
+            path = ("lists", i)
+            if not isinstance(item, dict):
+                self.typed(path, dict, "a mapping (name, address, languages, format)")
+                continue
+            self.problems += check_keys(self.data, path, _LIST, _LIST, "a mailing list")
+            name = self.text(path + ("name",))
+            if not SAFE_NAME.match(name):
+                self.problems.append(error("bad-name", f"list name '{name}' must be lower-case letters, digits and '-'",
+                                           self.data.at(path + ("name",)), "it names a folder under build/email/"))
+            fmt = self.text(path + ("format",))
+            if fmt and fmt not in {f.value for f in ListFormat}:
+                self.problems.append(error("bad-format", f"list format '{fmt}' is neither 'plain' nor 'multipart'",
+                                           self.data.at(path + ("format",)),
+                                           "plain: text only; multipart: text first, HTML second"))
+            codes = item.get("languages") if isinstance(item.get("languages"), list) else []
+            declared = self._get(("languages",))
+            for j, code in enumerate(codes):
+                if code not in (declared if isinstance(declared, dict) else languages):
+                    self.problems.append(error("unknown-language", f"list language '{code}' is not in 'languages'",
+                                               self.data.at(path + ("languages", j)),
+                                               "known: " + ", ".join(languages)))
+            found.append(MailingList(name, self.address(path + ("address",)), tuple(map(str, codes)),
+                                     ListFormat(fmt) if fmt in ("plain", "multipart") else ListFormat.PLAIN))
+        return tuple(found)
+
+    def languages(self) -> dict[str, Language]:
+        value = self._get(("languages",))
+        if not isinstance(value, dict) or not value:
+            self.typed(("languages",), dict, "a mapping of language codes")
+            return {}
+        reference = value.get("en") if isinstance(value.get("en"), dict) else next(iter(value.values()))
+        wanted = set(reference.get("strings") or {}) if isinstance(reference, dict) else set()
+        found = {}
+        for code, item in value.items():
+            language = self.language(str(code), item, wanted)
+            if language:
+                found[str(code)] = language
+        return found
+
+    def language(self, code: str, item: object, wanted: set[str]) -> Language | None:
+        path: tuple[object, ...] = ("languages", code)
+        if not LANGUAGE_CODE.match(code):
+            self.problems.append(error("bad-language-code", f"'{code}' is not a language code",
+                                       self.data.key_at(path), "use a code such as en, es or ru"))
+            return None
+        if not isinstance(item, dict):
+            self.typed(path, dict, "a mapping")
+            return None
+        self.problems += check_keys(self.data, path, _LANGUAGE, _LANGUAGE_REQUIRED, f"language '{code}'")
+        months, weekdays = item.get("months"), item.get("weekdays")
+        for key, size in (("months", 12), ("weekdays", 7)):
+            names = item.get(key)
+            if not isinstance(names, list) or len(names) != size:
+                found = f"{len(names)}" if isinstance(names, list) else "no list"
+                self.problems.append(error("wrong-type", f"'{key}' of '{code}' must list {size} names, not {found}",
+                                           self.data.at(path + (key,)),
+                                           "list the names in order, from January" if key == "months"
+                                           else "list the names in order, from Monday"))
+        strings = item.get("strings") if isinstance(item.get("strings"), dict) else {}
+        unused = [str(key) for key in strings if key not in STRINGS]
+        for key in sorted((wanted | set(STRINGS)) - set(strings)):
+            close = difflib.get_close_matches(key, unused, n=1)
+            self.problems.append(error("missing-string", f"language '{code}' has no string '{key}'",
+                                       self.data.at(path + ("strings",)),
+                                       f"rename '{close[0]}' to '{key}'" if close else "add it, translated"))
+        for key, value in strings.items():
+            if not isinstance(value, str):
+                self.typed(path + ("strings", key), str, "text")
+            elif key in STRINGS:
+                self.check_fields(path + ("strings", key), value, set(STRINGS[key]))
+        self.check_fields(path + ("date",), self.text(path + ("date",)),
+                          {"day", "day_ordinal", "month", "year", "weekday"})
+        if not isinstance(months, list) or not isinstance(weekdays, list) or len(months) != 12 or len(weekdays) != 7:
+            return None
+        return Language(code, self.text(path + ("name",)), self.text(path + ("date",)),
+                        tuple(map(str, months)), tuple(map(str, weekdays)),
+                        {str(k): str(v) for k, v in strings.items()},
+                        {str(k): str(v) for k, v in (item.get("language_names") or {}).items()})
+
+    def check_fields(self, path: tuple[object, ...], pattern: str, allowed: set[str]) -> None:
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name}
+        except ValueError as exc:
+            names = set()
+            self.problems.append(error("bad-pattern", f"'{_name(path)}': {exc}", self.data.at(path),
+                                       "write literal braces as {{ and }}"))
+        for name in sorted(names - allowed):
+            fields = ", ".join("{" + field + "}" for field in sorted(allowed))
+            self.problems.append(error("bad-pattern", f"'{_name(path)}' uses unknown field '{{{name}}}'",
+                                       self.data.at(path), f"the fields it may use: {fields}" if allowed else
+                                       "it takes no fields; write a literal brace as {{ or }}"))
+
+
+def _name(path: tuple[object, ...]) -> str:
+    return ".".join(str(step) for step in path)

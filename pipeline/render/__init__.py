@@ -1,0 +1,1 @@
+"""Model -> bytes: document.py decides what every output says; email/, wiki/, calendar and JSON write it."""

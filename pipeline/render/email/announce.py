@@ -1,0 +1,144 @@
+"""Announcements of upcoming calls: a letter in the digests' style, with the call's .ics attached.
+
+For each scheduled call and each list that takes its language: build/email/<list>/announce-NNN.eml
+(text, and HTML where the list takes it, then text/calendar; method=PUBLISH), and the two bodies
+as build/email/announce-NNN.txt and .html for preview. The start is given in UTC and in every
+time zone site.yaml lists, with the weekday and date as they are there.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import TYPE_CHECKING
+
+from pipeline.render import calendar as ical
+from pipeline.render.document import Link, Paragraph, call_line, fill, wiki_url
+from pipeline.render.email.html import render_html
+from pipeline.render.email.mime import SUBJECT_LIMIT, Bodies, ItemSection, Letter, header_text, new_message, shorten
+from pipeline.render.email.text import render_text
+from pipeline.read.schedule import Call
+from pipeline.read.settings import Language, MailingList, Site
+
+if TYPE_CHECKING:
+    from pipeline.read.archive import Archive
+    from pipeline.build.run import Output
+
+LEAD = dt.timedelta(days=7)  # the built Date: a week before the call, where announcements usually go out
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One call's announcement: its bodies and its calendar file."""
+
+    id: str  # "announce-010"
+    call: Call
+    bodies: Bodies
+    ics: bytes
+
+
+def announcement_id(call: Call) -> str:
+    return f"announce-{call.number_text}"
+
+
+def render(archive: Archive) -> Iterator[Output]:
+    """Yield the announcement of every scheduled call, for each list that takes its language."""
+    from pipeline.build.run import Output
+
+    for call in sorted(archive.calls, key=lambda c: (c.start, c.number)):
+        made = announce(archive, call)
+        yield Output(f"email/{made.id}.html", made.bodies.html.encode("utf-8"))
+        yield Output(f"email/{made.id}.txt", made.bodies.text.encode("utf-8"))
+        for mailing_list in archive.site.lists:
+            if call.language in mailing_list.languages:
+                data = build_announcement(archive.site, made, mailing_list).as_bytes()
+                yield Output(f"email/{mailing_list.name}/{made.id}.eml", data)
+
+
+def announce(archive: Archive, call: Call) -> Announcement:
+    """Return the announcement of `call`."""
+    letter = compose(archive, call)
+    ics = ical.calendar([call], archive.site, ical.stamp(archive))
+    return Announcement(announcement_id(call), call, Bodies(letter, render_text(letter), render_html(letter, archive.templates)), ics)
+
+
+def compose(archive: Archive, call: Call) -> Letter:
+    """Return the letter that announces `call`, in its language."""
+    site = archive.site
+    language = site.language(call.language)
+    day = call.start.date()
+    when = {"number": call.number_text, "weekday": language.weekdays[day.weekday()],
+            "date": language.format_date(day), "time": f"{call.start:%H:%M}"}
+    opening: list[Paragraph] = [(language.t("announce_opening", duration=call.duration, **when),)]
+    if call.scheduled:
+        key = "scheduled" if call.scheduled.presenter else "scheduled_topic"
+        opening.append((language.t(key, topic=call.scheduled.topic, presenter=call.scheduled.presenter),))
+    if call.note:
+        opening.append((call.note,))
+    opening += [(language.t("announce_welcome"),), fill(language.strings["announce_join"], link=Link(call.link, call.link)),
+                (language.t("announce_calendar"),)]
+    later = [c for c in archive.upcoming(day) if c.number != call.number]
+    appendix = tuple(section for section in (
+        ItemSection(language.t("announce_zones"), zone_lines(call, site, language)),
+        ItemSection(language.t("upcoming_heading"), tuple(call_line(c, language) for c in later))) if section.items)
+    title = language.t("event_title", number=call.number_text)
+    if call.scheduled:
+        title += f": {call.scheduled.topic}"
+    subject = language.t("announce_subject", **when)
+    if call.scheduled:
+        subject += f" – {call.scheduled.topic}"
+    archive_link = Link(language.t("archive_heading"), wiki_url(site, site.wiki.page_prefix), site.wiki.page_prefix)
+    return Letter(
+        title=title, language=language.code, sections=(), subject=shorten(header_text(subject), SUBJECT_LIMIT),
+        preheader=header_text(subject), dateline=f"{when['weekday']}, {when['date']}, {when['time']} UTC",
+        greeting=language.t("greeting"), opening=tuple(opening), appendix=appendix,
+        signature=language.t("signature"), footer=((language.t("footer"),), (archive_link,)),
+        links_heading=language.t("links_heading"))
+
+
+def zone_lines(call: Call, site: Site, language: Language) -> tuple[Paragraph, ...]:
+    """Return the start of `call` in each of site.yaml's time zones: weekday, date, time, offset."""
+    lines = []
+    for name in site.timezones:
+        local = call.start.astimezone(zoneinfo.ZoneInfo(name))
+        lines.append((language.t("zone_time", zone=zone_label(name), weekday=language.weekdays[local.weekday()],
+                                 date=language.format_date(local.date()), time=f"{local:%H:%M}",
+                                 offset=utc_offset(local)),))
+    return tuple(lines)
+
+
+def zone_label(name: str) -> str:
+    """Return a reader's name for an IANA zone: America/Mexico_City -> Mexico City."""
+    return name.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def utc_offset(moment: dt.datetime) -> str:
+    """Return "UTC+2", "UTC−5" or "UTC+5:30" for an aware datetime."""
+    offset = moment.utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "\u2212"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def built_date(call: Call) -> dt.datetime:
+    """Return the Date of the built announcement: a week before the call, at its time."""
+    return call.start - LEAD
+
+
+def build_announcement(site: Site, made: Announcement, mailing_list: MailingList, date: dt.datetime | None = None,
+                       serial: int = 0) -> EmailMessage:
+    """Return the announcement for `mailing_list`: the bodies, then the call's .ics attached."""
+    message = new_message(site, made.bodies, mailing_list, made.id, date or built_date(made.call), serial)
+    del message["Content-Language"]  # make_mixed() would move it into the first part
+    message.make_mixed()
+    message.add_attachment(made.ics, maintype="text", subtype="calendar",
+                           filename=f"wikimedia-clinic-{made.call.number_text}.ics",
+                           params={"method": "PUBLISH", "charset": "utf-8"})
+    token = hashlib.sha256(made.ics + made.bodies.text.encode("utf-8")).hexdigest()[:24]
+    message.set_boundary(f"=_clinics_mixed_{token}")
+    message["Content-Language"] = header_text(made.call.language)
+    return message

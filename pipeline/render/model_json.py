@@ -1,0 +1,82 @@
+"""The model as JSON, for people who want to see what the parser understood."""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as etree
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from pipeline.model.digest import Digest
+
+if TYPE_CHECKING:
+    from pipeline.read.archive import Archive
+    from pipeline.build.run import Output
+
+
+def render(archive: Archive, digest: Digest) -> Iterator[Output]:
+    """Yield build/model/<id>.json."""
+    from pipeline.build.run import Output
+
+    yield Output(f"model/{digest.id}.json", dumps(to_json(digest)))
+
+
+def dumps(value: object) -> bytes:
+    """Return `value` as JSON, one line per topic: readable, and made by the C encoder (no indent)."""
+    if isinstance(value, dict) and "topics" in value:
+        head = json.dumps({k: v for k, v in value.items() if k != "topics"}, ensure_ascii=False, sort_keys=True)
+        topics = ",\n".join(json.dumps(t, ensure_ascii=False, sort_keys=True) for t in value["topics"])
+        return f'{head[:-1]}, "topics": [\n{topics}\n]}}\n'.encode("utf-8")
+    return (json.dumps(value, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+
+
+def to_json(digest: Digest) -> dict[str, Any]:
+    """Return `digest` as plain JSON values."""
+    meta = digest.meta
+    attendance = meta.attendance
+    return {
+        "id": digest.id,
+        "path": digest.path,
+        "number": meta.number,
+        "date": meta.date.isoformat(),
+        "language": meta.language,
+        "call_language": meta.call_language,
+        "time": meta.time.strftime("%H:%M") if meta.time else None,
+        "duration": meta.duration,
+        "attendance": None if attendance is None else {
+            "staff": str(attendance.staff) if attendance.staff else None,
+            "volunteers": str(attendance.volunteers) if attendance.volunteers else None,
+        },
+        "scheduled": None if meta.scheduled is None else {
+            "topic": meta.scheduled.topic, "presenter": meta.scheduled.presenter},
+        "intro": meta.intro,
+        "status": meta.status.value,
+        "citations": list(digest.citations),
+        "topics": [
+            {
+                "number": n,
+                "title": topic.title,
+                "line": topic.location.line,
+                "intro": topic.is_intro,
+                "heading": element_json(topic.heading),
+                "body": [element_json(el) for el in topic.elements],
+            }
+            for n, topic in enumerate(digest.topics, 1)
+        ],
+    }
+
+
+def element_json(el: etree.Element) -> list[Any]:
+    """Return `el` as JsonML: [tag, {attributes}, text or child, …]."""
+    node: list[Any] = [el.tag, dict(sorted(el.attrib.items()))]
+    if _meaningful(el.text):
+        node.append(el.text)
+    for child in el:
+        node.append(element_json(child))
+        if _meaningful(child.tail):
+            node.append(child.tail)
+    return node
+
+
+def _meaningful(text: str | None) -> bool:
+    """Return False for the line breaks Python-Markdown puts between blocks."""
+    return bool(text) and (bool(text.strip()) or "\n" not in text)  # type: ignore[union-attr]

@@ -1,0 +1,1 @@
+"""The wikitext: escaping (one function per context), inline tokens, a digest's page, the archive's pages."""

@@ -1,0 +1,274 @@
+"""The archive's pages on Meta beyond each digest: the main page's generated sections, the tools page.
+
+The main page ("Wikimedia Clinics") is written by people; only its generated sections
+belong to the pipeline, each between a pair of marker comments:
+
+    <!-- clinics:begin archive (…) -->
+    == Archive of digests of past calls ==
+    …
+    <!-- clinics:end archive -->
+
+`splice` replaces the text between the markers and leaves the rest of the page as it was.
+Both pages are written from digest summaries (titles and citations), never from the notes.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pipeline import timing
+from pipeline.render.wiki import escape as wikiescape
+from pipeline.read.catalog import KINDS
+from pipeline.render.document import page_title
+from pipeline.model.digest import Digest, Status
+from pipeline.render.wiki.inline import Text, external, join, local_link
+from pipeline.render.wiki.page import Writer, file_name, heading_line
+
+if TYPE_CHECKING:
+    from pipeline.read.archive import Archive
+    from pipeline.build.run import Output
+    from pipeline.read.settings import Language
+
+PAGES_FILE = "pages.json"
+MAIN_SECTIONS_FILE = "main-page-sections.wiki"
+TOOLS_FILE = "tools-and-resources.wiki"
+TOOLS_PAGE = "Tools and resources"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A whole page the pipeline owns: its title on the wiki and its file under build/wiki/."""
+
+    title: str
+    file: str
+    digest: Digest | None = None  # None for the tools page
+
+
+@dataclass(frozen=True)
+class GeneratedSection:
+    """One generated section of the main page: its marker name and its wikitext, markers excluded."""
+
+    name: str
+    text: str
+
+
+class MarkerError(Exception):
+    """The main page's markers of a section are missing one half, repeated or out of order."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"the markers of the generated section '{name}' {problem}")
+        self.name = name
+        self.hint = (f"restore exactly one '{begin_marker(name)}' line and, after it, one "
+                     f"'{end_marker(name)}' line on the page, or remove both to have the section "
+                     "added again, before the next generated section or at the end of the page")
+
+
+def render(archive: Archive) -> Iterator[Output]:
+    """Yield build/wiki/pages.json, the main page's sections and the tools page."""
+    from pipeline.build.run import Output
+
+    with timing.stage("wikitext"):
+        pages = {page.title: page.file for page in pages_of(archive)}
+        data = (json.dumps(pages, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    yield Output(f"wiki/{PAGES_FILE}", data)
+    # One at a time: at ten thousand digests each page is megabytes, made of many more pieces.
+    with timing.stage("wikitext"):
+        data = main_sections_text(archive).encode("utf-8")
+    yield Output(f"wiki/{MAIN_SECTIONS_FILE}", data)
+    with timing.stage("wikitext"):
+        data = tools_page_text(archive).encode("utf-8")
+    yield Output(f"wiki/{TOOLS_FILE}", data)
+
+
+def published(archive: Archive) -> list[Digest]:
+    """Return the final digest versions, by call number, each call's own language first."""
+    return sorted((d for d in archive.digests if d.meta.status is Status.FINAL),
+                  key=lambda d: (d.meta.number, d.language != d.meta.call_language, d.language))
+
+
+def pages_of(archive: Archive) -> list[Page]:
+    """Return every whole page: one per final digest version, then the tools page."""
+    pages = [Page(page_title(archive, digest), file_name(digest), digest) for digest in published(archive)]
+    pages.append(Page(tools_title(archive), TOOLS_FILE))
+    return pages
+
+
+def tools_title(archive: Archive) -> str:
+    """Return the title of the tools page: "Wikimedia Clinics/Tools and resources"."""
+    return f"{archive.site.wiki.page_prefix}/{TOOLS_PAGE}"
+
+
+def _main_language(archive: Archive) -> Language:
+    site = archive.site
+    return site.language(site.default_language if site.default_language in site.languages
+                         else next(iter(site.languages)))
+
+
+# ------------------------------------------------------------------ the main page
+
+def main_sections(archive: Archive) -> list[GeneratedSection]:
+    """Return the main page's generated sections, in page order."""
+    return [make(archive) for make in SECTIONS]
+
+
+def archive_section(archive: Archive) -> GeneratedSection:
+    """Return "Archive of digests of past calls": a table of every call, oldest first."""
+    language = _main_language(archive)
+    columns = language.t("archive_columns").split("|")
+    lines = [heading_line(2, wikiescape.heading(language.t("archive_heading"))), '{| class="wikitable"',
+             "! " + " !! ".join(wikiescape.cell(c.strip(), header=True) for c in columns)]
+    calls: dict[int, list[Digest]] = {}
+    for digest in published(archive):
+        calls.setdefault(digest.meta.number, []).append(digest)
+    for versions in calls.values():
+        lines += ["|-", *_archive_row(archive, versions, language)]
+    lines.append("|}")
+    return GeneratedSection("archive", "\n".join(lines))
+
+
+def _archive_row(archive: Archive, versions: Sequence[Digest], language: Language) -> list[str]:
+    """Return the cells of one call: number, date, each version's topics, each version's language."""
+    main = versions[0]
+    site = archive.site
+    topics = "<br />".join(wikiescape.cell("; ".join(_topic_titles(d))) for d in versions)
+    names = " / ".join(local_link(page_title(archive, d), site.language(d.language).name, wikiescape.CELL)
+                       for d in versions)
+    return [f"| {local_link(page_title(archive, main), main.number_text, wikiescape.CELL)}",
+            f"| {wikiescape.cell(language.format_date(main.meta.date))}",
+            f"| {topics}".rstrip(), f"| {names}"]
+
+
+def _topic_titles(digest: Digest) -> tuple[str, ...]:
+    titles = digest.titles or tuple(topic.title for topic in digest.topics)
+    return titles[1:] if digest.meta.intro else titles
+
+
+def upcoming_section(archive: Archive) -> GeneratedSection:
+    """Return "Upcoming calls": each scheduled call after the newest digest, soonest first."""
+    language = _main_language(archive)
+    columns = language.t("upcoming_columns").split("|")
+    lines = [heading_line(2, wikiescape.heading(language.t("upcoming_heading")))]
+    newest = max((d.meta.date for d in archive.digests), default=None)
+    calls = sorted((c for c in archive.calls if newest is None or c.start.date() > newest),
+                   key=lambda c: (c.start, c.number))
+    if not calls:
+        lines.append(wikiescape.text(language.t("upcoming_none"), start=True))
+        return GeneratedSection("upcoming", "\n".join(lines))
+    lines += ['{| class="wikitable"', "! " + " !! ".join(wikiescape.cell(c.strip(), header=True) for c in columns)]
+    for call in calls:
+        day = call.start.date()
+        segment = ""
+        if call.scheduled:
+            segment = call.scheduled.topic + (f" ({call.scheduled.presenter})" if call.scheduled.presenter else "")
+        lines += ["|-", f"| {wikiescape.cell(call.number_text)}",
+                  f"| {wikiescape.cell(language.weekdays[day.weekday()])}",
+                  f"| {wikiescape.cell(language.format_date(day))}", f"| {wikiescape.cell(f'{call.start:%H:%M}')}",
+                  f"| {join(external(call.link, [Text(language.t('meeting_link'), wikiescape.CELL.in_label())]))}",
+                  f"| {wikiescape.cell(segment)}".rstrip()]
+    lines.append("|}")
+    return GeneratedSection("upcoming", "\n".join(lines))
+
+
+SECTIONS: tuple[Callable[[Archive], GeneratedSection], ...] = (upcoming_section, archive_section)
+
+
+def begin_marker(name: str) -> str:
+    return (f"<!-- clinics:begin {name} (generated from the digests by `clinics publish`: "
+            "edits between these markers are replaced) -->")
+
+
+def end_marker(name: str) -> str:
+    return f"<!-- clinics:end {name} -->"
+
+
+def marked(section: GeneratedSection) -> str:
+    """Return a section between its markers."""
+    return f"{begin_marker(section.name)}\n{section.text}\n{end_marker(section.name)}"
+
+
+def main_sections_text(archive: Archive) -> str:
+    """Return build/wiki/main-page-sections.wiki: every generated section, between its markers."""
+    return "\n\n".join(marked(section) for section in main_sections(archive)) + "\n"
+
+
+def _begin_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"<!--\s*clinics:begin\s+{re.escape(name)}(?=[\s-]).*?-->", re.DOTALL)
+
+
+def _end_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"<!--\s*clinics:end\s+{re.escape(name)}\s*-->")
+
+
+def section_span(page: str, name: str) -> tuple[int, int] | None:
+    """Return where section `name` stands in `page`, markers included; None when it has no markers.
+
+    Raises MarkerError when a marker is missing, repeated or out of order.
+    """
+    begins = list(_begin_pattern(name).finditer(page))
+    ends = list(_end_pattern(name).finditer(page))
+    if not begins and not ends:
+        return None
+    if len(begins) != 1 or len(ends) != 1:
+        raise MarkerError(name, f"appear {len(begins)} (begin) and {len(ends)} (end) times, not once each")
+    if ends[0].start() < begins[0].end():
+        raise MarkerError(name, "are in the wrong order: the end marker comes before the begin marker")
+    return begins[0].start(), ends[0].end()
+
+
+def splice(page: str, sections: Sequence[GeneratedSection]) -> str:
+    """Return `page` with each section's text replaced between its markers, the rest unchanged.
+
+    A section whose markers are both missing is added just before the next generated section
+    the page has, or at the end of the page when it has none after it.
+    """
+    for n, section in enumerate(sections):
+        span = section_span(page, section.name)
+        if span is not None:
+            page = page[:span[0]] + marked(section) + page[span[1]:]
+            continue
+        following = (section_span(page, later.name) for later in sections[n + 1:])
+        anchor = next((found for found in following if found is not None), None)
+        if anchor is not None:
+            page = page[:anchor[0]] + marked(section) + "\n\n" + page[anchor[0]:]
+        else:
+            page = (page.rstrip("\n") + "\n\n" if page.strip() else "") + marked(section) + "\n"
+    return page
+
+
+# ------------------------------------------------------------------ the tools page
+
+def tools_page_text(archive: Archive) -> str:
+    """Return "Wikimedia Clinics/Tools and resources": every entry by kind, with the digests citing it."""
+    language = _main_language(archive)
+    writer = Writer(archive.site, archive.catalog)
+    prefix = archive.site.wiki.page_prefix + "/"
+    citing: dict[str, list[str]] = {}
+    for digest in published(archive):
+        title = page_title(archive, digest)
+        link = local_link(title, title.removeprefix(prefix))  # made once, however many entries it cites
+        for entry_id in digest.citations:
+            citing.setdefault(entry_id, []).append(link)
+    # One list of pieces, joined once: at ten thousand digests the page is megabytes, most of it the
+    # same few thousand digest links repeated, and every intermediate copy would count.
+    intro = wikiescape.text(language.t("tools_page_intro"), start=True)
+    pieces = [intro] if intro else []
+    cited_in = f"\n** {wikiescape.text(language.t('cited_in'))}: "
+    for kind in KINDS:
+        entries = sorted((e for e in archive.catalog.entries if e.kind == kind),
+                         key=lambda e: (e.name.casefold(), e.id))
+        if not entries:
+            continue
+        if pieces:
+            pieces.append("\n\n")
+        pieces.append(heading_line(2, wikiescape.heading(language.t(f"kind_{kind}"))))
+        for entry in entries:
+            pieces += ("\n", writer.tool_line(entry))
+            links = citing.get(entry.id)
+            if links:
+                pieces.append(cited_in)
+                pieces += [piece for link in links for piece in (", ", link)][1:]
+    pieces.append("\n")
+    return "".join(pieces)
