@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DIGESTS, ROOT, TEMPLATES, digest_text
+from pipeline.render.email import letter
 from pipeline.render.email import mime as email_mime
 from pipeline.read.archive import load_archive
 from pipeline.model.diagnostics import has_errors
@@ -142,7 +143,7 @@ def test_two_builds_in_two_processes_are_byte_identical(built: dict[str, bytes],
 
 @pytest.mark.parametrize("breaker", ["\r\n", "\n", "\r", "\x85", "\u2028", "\u2029", "\x0b", "\x0c", "\x1e", "\t"])
 def test_header_text_leaves_one_line(breaker: str) -> None:
-    assert email_mime.header_text(f"Topic{breaker}Bcc: victim@example.org ") == "Topic Bcc: victim@example.org"
+    assert letter.header_text(f"Topic{breaker}Bcc: victim@example.org ") == "Topic Bcc: victim@example.org"
 
 
 def test_a_topic_title_cannot_add_a_header(scratch: Path) -> None:
@@ -184,7 +185,7 @@ def test_a_long_subject_is_cut_at_a_word_and_reads_back(scratch: Path) -> None:
     archive = load_archive(scratch, TEMPLATES, TODAY)
     [eml] = [o.data for o in email_mime.render(archive, archive.digests[0]) if o.path.endswith(".eml")]
     subject = parse(eml)["Subject"]
-    assert len(subject) <= email_mime.SUBJECT_LIMIT and subject.endswith("…")
+    assert len(subject) <= letter.SUBJECT_LIMIT and subject.endswith("…")
     full = archive.site.language("en").t(
         "subject", number="001", topics="; ".join(f"Topic number {n} about something else entirely"
                                                    for n in range(8)))
@@ -192,9 +193,9 @@ def test_a_long_subject_is_cut_at_a_word_and_reads_back(scratch: Path) -> None:
 
 
 def test_shorten() -> None:
-    assert email_mime.shorten("short", 150) == "short"
-    assert email_mime.shorten("one two three; four", 16) == "one two three…"
-    assert email_mime.shorten("x" * 40, 20) == "x" * 19 + "…"
+    assert letter.shorten("short", 150) == "short"
+    assert letter.shorten("one two three; four", 16) == "one two three…"
+    assert letter.shorten("x" * 40, 20) == "x" * 19 + "…"
 
 
 @pytest.mark.parametrize(("value", "raw"), [

@@ -16,6 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import timing
+from pipeline.model.output import Output
+from pipeline.render import calendar as ical
+from pipeline.render import model_json
+from pipeline.render.email import announce
+from pipeline.render.email import mime as email_mime
+from pipeline.render.wiki import page as wikitext
+from pipeline.render.wiki import pages as wikipages
 from pipeline.check import validate
 from pipeline.read.archive import Archive, FrontMatter, Intros, display_prefix, load_settings, read_digest, scan_meta
 from pipeline.build.cache import BuildCache, Entry, fingerprint, fingerprint_rows, folder_fingerprint
@@ -29,14 +36,6 @@ from pipeline.read.schedule import check_schedule
 MANIFEST = ".manifest.json"
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the code of every stage: its bytes are in every parse key
-
-
-@dataclass(frozen=True)
-class Output:
-    """One file of the build: its path under the output folder, and its bytes."""
-
-    path: str
-    data: bytes
 
 
 DigestRenderer = Callable[[Archive, Digest], Iterable[Output | Diagnostic]]  # a Diagnostic: found rendering
@@ -63,13 +62,6 @@ class OutputClash(Exception):
 
 def stages() -> list[Stage]:
     """Return every stage, in the order outputs are produced."""
-    from pipeline.render.email import announce
-    from pipeline.render.email import mime as email_mime
-    from pipeline.render import calendar as ical
-    from pipeline.render import model_json
-    from pipeline.render.wiki import pages as wikipages
-    from pipeline.render.wiki import page as wikitext
-
     return [
         Stage("model", per_digest=model_json.render, finals_only=False),
         Stage("calendar", per_archive=ical.render),

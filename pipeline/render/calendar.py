@@ -6,19 +6,18 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from pipeline.model.output import Output
 from pipeline.read.schedule import Call
 from pipeline.read.settings import Site
 
 if TYPE_CHECKING:
     from pipeline.read.archive import Archive
-    from pipeline.build.run import Output
 
 PRODID = "-//Wikimedia Clinics//Digest pipeline//EN"
 
 
 def render(archive: Archive) -> Iterator[Output]:
     """Yield build/calendar/clinics.ics and build/calendar/NNN.ics for each scheduled call."""
-    from pipeline.build.run import Output
 
     when = stamp(archive)
     calls = sorted(archive.calls, key=lambda c: (c.start, c.number))

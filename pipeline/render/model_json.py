@@ -6,16 +6,15 @@ import xml.etree.ElementTree as etree
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from pipeline.model.output import Output
 from pipeline.model.digest import Digest
 
 if TYPE_CHECKING:
     from pipeline.read.archive import Archive
-    from pipeline.build.run import Output
 
 
 def render(archive: Archive, digest: Digest) -> Iterator[Output]:
     """Yield build/model/<id>.json."""
-    from pipeline.build.run import Output
 
     yield Output(f"model/{digest.id}.json", dumps(to_json(digest)))
 

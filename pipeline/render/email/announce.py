@@ -15,17 +15,16 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
+from pipeline.model.output import Output
 from pipeline.render import calendar as ical
-from pipeline.render.document import Link, Paragraph, call_line, fill, wiki_url
-from pipeline.render.email.html import render_html
-from pipeline.render.email.mime import SUBJECT_LIMIT, Bodies, ItemSection, Letter, header_text, new_message, shorten
-from pipeline.render.email.text import render_text
+from pipeline.render.document import Link, Paragraph, call_line, fill
+from pipeline.render.email.letter import Bodies, ItemSection, Letter, frame, header_text
+from pipeline.render.email.mime import new_message, written
 from pipeline.read.schedule import Call
 from pipeline.read.settings import Language, MailingList, Site
 
 if TYPE_CHECKING:
     from pipeline.read.archive import Archive
-    from pipeline.build.run import Output
 
 LEAD = dt.timedelta(days=7)  # the built Date: a week before the call, where announcements usually go out
 
@@ -46,7 +45,6 @@ def announcement_id(call: Call) -> str:
 
 def render(archive: Archive) -> Iterator[Output]:
     """Yield the announcement of every scheduled call, for each list that takes its language."""
-    from pipeline.build.run import Output
 
     for call in sorted(archive.calls, key=lambda c: (c.start, c.number)):
         made = announce(archive, call)
@@ -62,7 +60,7 @@ def announce(archive: Archive, call: Call) -> Announcement:
     """Return the announcement of `call`."""
     letter = compose(archive, call)
     ics = ical.calendar([call], archive.site, ical.stamp(archive))
-    return Announcement(announcement_id(call), call, Bodies(letter, render_text(letter), render_html(letter, archive.templates)), ics)
+    return Announcement(announcement_id(call), call, written(letter, archive.templates), ics)
 
 
 def compose(archive: Archive, call: Call) -> Letter:
@@ -90,13 +88,9 @@ def compose(archive: Archive, call: Call) -> Letter:
     subject = language.t("announce_subject", **when)
     if call.scheduled:
         subject += f" – {call.scheduled.topic}"
-    archive_link = Link(language.t("archive_heading"), wiki_url(site, site.wiki.page_prefix), site.wiki.page_prefix)
-    return Letter(
-        title=title, language=language.code, sections=(), subject=shorten(header_text(subject), SUBJECT_LIMIT),
-        preheader=header_text(subject), dateline=f"{when['weekday']}, {when['date']}, {when['time']} UTC",
-        greeting=language.t("greeting"), opening=tuple(opening), appendix=appendix,
-        signature=language.t("signature"), footer=((language.t("footer"),), (archive_link,)),
-        links_heading=language.t("links_heading"))
+    return frame(site, language, title=title, code=language.code, sections=(), subject=subject, preheader=subject,
+                 dateline=f"{when['weekday']}, {when['date']}, {when['time']} UTC", opening=tuple(opening),
+                 appendix=appendix)
 
 
 def zone_lines(call: Call, site: Site, language: Language) -> tuple[Paragraph, ...]:

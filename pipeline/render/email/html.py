@@ -13,7 +13,6 @@ import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import jinja2
 from markupsafe import Markup, escape
@@ -21,10 +20,9 @@ from markupsafe import Markup, escape
 from pipeline import timing
 from pipeline.adapters.premailer import Inliner, PublicInliner, inliner
 from pipeline.read.archive import DEFAULT_TEMPLATES
+from pipeline.render.email.letter import Letter
 from pipeline.render.document import BLANK, Link, Paragraph, collapsed
 
-if TYPE_CHECKING:
-    from pipeline.render.email.mime import Letter
 
 TEMPLATE = "email.html.j2"
 STYLESHEET = "email.css"

@@ -14,19 +14,20 @@ import datetime as dt
 import functools
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP, EmailPolicy
 from email.utils import format_datetime, parseaddr
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import timing
-from pipeline.render.document import Document, Link, Paragraph, Section, document, fill, wiki_url
+from pipeline.model.output import Output
+from pipeline.render.document import Document, Link, document, fill
 from pipeline.render.email.html import render_html
+from pipeline.render.email.letter import Bodies, ItemSection, Letter, frame, header_text
 from pipeline.render.email.text import render_text
 from pipeline.model.diagnostics import Diagnostic, Location, warning
 from pipeline.model.digest import Digest
@@ -34,56 +35,13 @@ from pipeline.read.settings import ListFormat, MailingList, Site, split_address
 
 if TYPE_CHECKING:
     from pipeline.read.archive import Archive
-    from pipeline.build.run import Output
 
-SUBJECT_LIMIT = 150  # characters; longer subjects are cut at a word and end with "…"
 GMAIL_CLIP_BYTES = 102 * 1000  # Gmail shows "[Message clipped]" past about 102 KB of HTML
 DEFAULT_HOUR = dt.time(12, 0)  # the built Date of a call whose time is unknown
-_SPACE = re.compile(r"\s+")
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-@dataclass(frozen=True)
-class ItemSection:
-    """A section after the topics that is one list: the tools mentioned, the upcoming calls."""
-
-    heading: str
-    items: tuple[Paragraph, ...]
-
-
-@dataclass(frozen=True)
-class Letter:
-    """An email as both bodies present it: a title, an opening, sections, lists, a signature, a footer.
-
-    A digest's letter frames its document; an announcement's has an opening and no sections.
-    """
-
-    title: str
-    language: str  # its code, e.g. "es"
-    sections: tuple[Section, ...]  # the topics: heading and element tree
-    subject: str  # one line, shortened
-    preheader: str  # the topics, for inbox previews
-    dateline: str
-    greeting: str
-    opening: tuple[Paragraph, ...]  # the document's, with the link to this version's Meta page
-    appendix: tuple[ItemSection, ...]  # after the topics, in order
-    signature: str
-    footer: tuple[Paragraph, ...]
-    links_heading: str
-
-
-@dataclass(frozen=True)
-class Bodies:
-    """The two bodies of one digest version's email."""
-
-    letter: Letter
-    text: str
-    html: str
 
 
 def compose(archive: Archive, doc: Document) -> Letter:
     """Return the letter that frames `doc`."""
-    site = archive.site
     language = doc.language
     on_meta = fill(language.strings["on_meta"], page=doc.page)
     opening = doc.opening
@@ -91,51 +49,24 @@ def compose(archive: Archive, doc: Document) -> Letter:
         opening = (*opening[:-1], (*opening[-1], " ", *on_meta))
     else:
         opening = (*opening, on_meta)
-    archive_link = Link(language.t("archive_heading"), wiki_url(site, site.wiki.page_prefix), site.wiki.page_prefix)
     tools = tuple((Link(entry.name, entry.url, entry.page), " – " + entry.description) for entry in doc.tools)
     appendix = tuple(section for section in (ItemSection(doc.tools_heading, tools),
                                              ItemSection(doc.upcoming_heading, doc.upcoming)) if section.items)
-    return Letter(
-        title=doc.title, language=doc.digest.language, sections=doc.sections,
-        subject=shorten(header_text(doc.subject), SUBJECT_LIMIT),
-        preheader=header_text("; ".join(doc.topic_titles) or doc.title), dateline=doc.date_text,
-        greeting=language.t("greeting"), opening=opening,
-        appendix=appendix,
-        signature=language.t("signature"), footer=((language.t("footer"),), (archive_link,)),
-        links_heading=language.t("links_heading"))
+    return frame(archive.site, language, title=doc.title, code=doc.digest.language, sections=doc.sections,
+                 subject=doc.subject, preheader="; ".join(doc.topic_titles) or doc.title, dateline=doc.date_text,
+                 opening=opening, appendix=appendix)
 
 
 def bodies(archive: Archive, digest: Digest) -> Bodies:
     """Return the text and HTML bodies of `digest`."""
-    letter = compose(archive, document(archive, digest))
+    return written(compose(archive, document(archive, digest)), archive.templates)
+
+
+def written(letter: Letter, templates: Path) -> Bodies:
+    """Return `letter` with its text and HTML bodies, the HTML made with the templates in `templates`."""
     with timing.stage("text"):
         text = render_text(letter)
-    html = render_html(letter, archive.templates)
-    return Bodies(letter, text, html)
-
-
-def header_text(value: str) -> str:
-    """Return `value` as one header line: every line break and control character becomes a space.
-
-    The one function that stands between source text and a header: CR, LF, U+0085, U+2028,
-    U+2029, tabs and other controls cannot start a new header or fold one, and bidirectional
-    overrides cannot disguise what a subject says.
-    """
-    cleaned = "".join(
-        " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char
-        for char in value if char not in _BIDI_CONTROLS)
-    return _SPACE.sub(" ", cleaned).strip()
-
-
-def shorten(text: str, limit: int) -> str:
-    """Return `text`, or its words up to `limit` characters followed by "…"."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ;,:.–-") + "…"
+    return Bodies(letter, text, render_html(letter, templates))
 
 
 def message_id(site: Site, digest_id: str, list_name: str, serial: int = 0) -> str:
@@ -311,7 +242,6 @@ def size_warning(digest: Digest, html: str) -> Diagnostic | None:
 def render(archive: Archive, digest: Digest) -> Iterator[Output | Diagnostic]:
     """Yield the two bodies of `digest`, its message for each list that takes its language, and a
     warning when the HTML is long enough for Gmail to clip."""
-    from pipeline.build.run import Output
 
     made = bodies(archive, digest)
     problem = size_warning(digest, made.html)

@@ -13,12 +13,10 @@ from __future__ import annotations
 import unicodedata
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
 
+from pipeline.render.email.letter import Letter
 from pipeline.render.document import BLANK_RUN, Link, Paragraph
 
-if TYPE_CHECKING:
-    from pipeline.render.email.mime import Letter
 
 WIDTH = 72
 SIGNATURE_DELIMITER = "-- "  # the standard one: readers dim what follows and leave it out of replies

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from pipeline import timing
+from pipeline.model.output import Output
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.read.catalog import split_prefix
 from pipeline.render.document import BLANK, Inline, Link, document
@@ -25,7 +26,6 @@ from pipeline.render.wiki.inline import BareUrl, Markup, Text, Token, external, 
 
 if TYPE_CHECKING:
     from pipeline.read.archive import Archive
-    from pipeline.build.run import Output
     from pipeline.read.catalog import Catalog
     from pipeline.read.settings import Site
 
@@ -41,7 +41,6 @@ def file_name(digest: Digest) -> str:
 
 def render(archive: Archive, digest: Digest) -> Iterator[Output]:
     """Yield build/wiki/<id>.wiki, the Meta page of `digest`."""
-    from pipeline.build.run import Output
 
     with timing.stage("wikitext"):
         data = page_text(archive, digest).encode("utf-8")

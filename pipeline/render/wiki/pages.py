@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pipeline import timing
+from pipeline.model.output import Output
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.read.catalog import KINDS
 from pipeline.render.document import page_title
@@ -29,7 +30,6 @@ from pipeline.render.wiki.page import Writer, file_name, heading_line
 
 if TYPE_CHECKING:
     from pipeline.read.archive import Archive
-    from pipeline.build.run import Output
     from pipeline.read.settings import Language
 
 PAGES_FILE = "pages.json"
@@ -68,7 +68,6 @@ class MarkerError(Exception):
 
 def render(archive: Archive) -> Iterator[Output]:
     """Yield build/wiki/pages.json, the main page's sections and the tools page."""
-    from pipeline.build.run import Output
 
     with timing.stage("wikitext"):
         pages = {page.title: page.file for page in pages_of(archive)}
