@@ -1,4 +1,9 @@
-"""The command line: parse arguments, call the library, print diagnostics, exit 0, 1 or 2."""
+"""The command line: parse arguments, call the library, print diagnostics and errors, exit 0, 1 or 2.
+
+Every exit status is decided here, and every error is printed here: a Diagnostic by `report`, a
+ClinicsError (its message and hint) by `fail`. The build and the delivery stages are imported by the
+commands that use them: they bring premailer, Jinja2, smtplib and requests, which `check` never needs.
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +13,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.model.diagnostics import Diagnostic, Severity, has_errors
+from pipeline import timing
+from pipeline.model.diagnostics import ClinicsError, Diagnostic, Severity, UsageError, has_errors
+from pipeline.read.archive import DEFAULT_TEMPLATES, Archive, load_archive
+from pipeline.read.catalog import describe
+from pipeline.scaffold import new_digest
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -81,7 +90,7 @@ def _arguments() -> argparse.ArgumentParser:
     send.add_argument("--smtp-port", type=int, default=None, help="SMTP port (default: smtp.port in site.yaml)")
     send.add_argument("--starttls", action=argparse.BooleanOptionalAction, default=None,
                       help="use STARTTLS (default: smtp.starttls in site.yaml)")
-    send.set_defaults(run=lambda args: _command("deliver.mail", "run_send", args))
+    send.set_defaults(run=run_send)
 
     publish = sub.add_parser(
         "publish", parents=[common], help="publish the digests to Meta-Wiki (a dry run unless --yes)",
@@ -93,28 +102,17 @@ def _arguments() -> argparse.ArgumentParser:
                          help="publish TITLE even over the edits of others (repeatable)")
     publish.add_argument("--api-url", default=None, help="the wiki's api.php (default: wiki.api_url in site.yaml)")
     publish.add_argument("--user", default=None, help="the bot user, Name@app (default: wiki.user in site.yaml)")
-    publish.set_defaults(run=lambda args: _command("deliver.wiki.publish", "run_publish", args))
+    publish.set_defaults(run=run_publish)
     return parser
-
-
-def _command(module: str, function: str, args: argparse.Namespace) -> int:
-    """Run a command whose module is imported only when it is used (it brings the network libraries)."""
-    import importlib
-
-    return int(getattr(importlib.import_module(f"pipeline.{module}"), function)(args))
 
 
 def templates_folder(args: argparse.Namespace) -> Path:
     """Return the templates folder: --templates, else the project's own."""
-    from pipeline.read.archive import DEFAULT_TEMPLATES
-
     return args.templates or DEFAULT_TEMPLATES
 
 
-def load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """Return the archive of --digests, printing its diagnostics; None when it has errors."""
-    from pipeline.read.archive import load_archive
-
+def load(args: argparse.Namespace) -> tuple[Archive | None, int]:
+    """Return the archive of --digests and the exit status its diagnostics call for, printing them."""
     if not args.digests.is_dir():
         print(f"clinics: error: no folder of digests at '{args.digests}'", file=sys.stderr)
         return None, EXIT_USAGE
@@ -138,6 +136,14 @@ def report(diagnostics: list[Diagnostic], strict: bool = False) -> int:
     return EXIT_OK
 
 
+def fail(exc: ClinicsError) -> int:
+    """Print `exc` and its hint; return the exit status it calls for."""
+    print(f"clinics: error: {exc}", file=sys.stderr)
+    if exc.hint:
+        print(f"  hint: {exc.hint}", file=sys.stderr)
+    return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ERRORS
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -150,7 +156,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from pipeline.build.run import BuildLocked, build, locked
+    from pipeline.build.run import build, locked
 
     if not args.digests.is_dir():
         print(f"clinics: error: no folder of digests at '{args.digests}'", file=sys.stderr)
@@ -159,10 +165,8 @@ def run_build(args: argparse.Namespace) -> int:
         with locked(args.out):
             result = build(args.digests, templates_folder(args), args.out, args.only,
                            args.today or dt.date.today(), args.jobs, args.strict)
-    except BuildLocked:
-        print(f"clinics: error: another build is writing to '{args.out}'; wait for it to finish, then run "
-              "it again", file=sys.stderr)
-        return EXIT_ERRORS
+    except ClinicsError as exc:
+        return fail(exc)
     status = report(result.diagnostics, args.strict)
     if result.failed:
         print("clinics: nothing was written", file=sys.stderr)
@@ -172,29 +176,59 @@ def run_build(args: argparse.Namespace) -> int:
     if args.timings:
         import json
 
-        from pipeline import timing
-
         args.timings.write_text(json.dumps(timing.spent(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return status
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from pipeline.scaffold import NewDigestError, new_digest
-
     try:
         path = new_digest(args.digests, args.number, args.lang, args.date, args.today or dt.date.today())
-    except NewDigestError as exc:
-        print(f"clinics: error: {exc}", file=sys.stderr)
-        return EXIT_ERRORS
+    except ClinicsError as exc:
+        return fail(exc)
     print(f"wrote {path}: fill in the notes, then run `make check`", file=sys.stderr)
     return EXIT_OK
 
 
 def run_catalog(args: argparse.Namespace) -> int:
-    from pipeline.read.catalog import describe
-
     archive, status = load(args)
     if archive is None or archive.site is None:
         return status
     sys.stdout.write(describe(archive.catalog, archive.digests))
     return status
+
+
+def run_send(args: argparse.Namespace) -> int:
+    from pipeline.deliver import mail
+
+    archive, status = load(args)
+    if archive is None or status != EXIT_OK:
+        if archive is not None:
+            print("clinics: nothing was sent", file=sys.stderr)
+        return status
+    server = mail.server_for(archive, args.smtp_host, args.smtp_port, args.starttls)
+    try:
+        mail.send(archive, args.id, args.list_name, server, yes=args.yes, resend=args.resend, strict=args.strict)
+    except ClinicsError as exc:
+        return fail(exc)
+    except KeyboardInterrupt:
+        print("clinics: interrupted; if it happened while sending, the sent log says so and a new send "
+              "asks for --resend", file=sys.stderr)
+        return 130
+    return EXIT_OK
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    from pipeline.deliver.wiki import publish
+
+    archive, status = load(args)
+    if archive is None or status != EXIT_OK:
+        if archive is not None:
+            print("clinics: nothing was published", file=sys.stderr)
+        return status
+    wiki = archive.site.wiki
+    try:
+        done = publish.publish(archive, args.api_url or wiki.api_url, args.user or wiki.user, args.overwrite,
+                               args.yes)
+    except ClinicsError as exc:
+        return fail(exc)
+    return EXIT_OK if done else EXIT_ERRORS

@@ -5,9 +5,10 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from pipeline.read.source import LANGUAGE_PART
+from pipeline.model.diagnostics import ClinicsError
 from pipeline.read.schedule import load_schedule
 from pipeline.read.settings import load_site
+from pipeline.read.source import LANGUAGE_PART
 
 _TEMPLATE = """\
 ---
@@ -25,7 +26,7 @@ language: {language}
 """
 
 
-class NewDigestError(Exception):
+class NewDigestError(ClinicsError):
     """The digest cannot be created; the message says why."""
 
 

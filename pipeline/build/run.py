@@ -16,22 +16,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import timing
+from pipeline.build.cache import BuildCache, Entry, fingerprint, fingerprint_rows, folder_fingerprint
+from pipeline.build.files import write_atomic
+from pipeline.check import validate
+from pipeline.model.diagnostics import ClinicsError, Diagnostic, has_errors
+from pipeline.model.digest import Digest, Status
 from pipeline.model.output import Output
+from pipeline.parse.tree import Parser
+from pipeline.read.archive import Archive, FrontMatter, Intros, display_prefix, load_settings, read_digest, scan_meta
+from pipeline.read.schedule import check_schedule
+from pipeline.read.source import digest_files
 from pipeline.render import calendar as ical
 from pipeline.render import model_json
 from pipeline.render.email import announce
 from pipeline.render.email import mime as email_mime
 from pipeline.render.wiki import page as wikitext
 from pipeline.render.wiki import pages as wikipages
-from pipeline.check import validate
-from pipeline.read.archive import Archive, FrontMatter, Intros, display_prefix, load_settings, read_digest, scan_meta
-from pipeline.build.cache import BuildCache, Entry, fingerprint, fingerprint_rows, folder_fingerprint
-from pipeline.build.files import write_atomic
-from pipeline.read.source import digest_files
-from pipeline.model.diagnostics import Diagnostic, has_errors
-from pipeline.model.digest import Digest, Status
-from pipeline.parse.tree import Parser
-from pipeline.read.schedule import check_schedule
 
 MANIFEST = ".manifest.json"
 
@@ -52,7 +52,7 @@ class Stage:
     finals_only: bool = True
 
 
-class BuildLocked(Exception):
+class BuildLocked(ClinicsError):
     """Another build holds the output folder."""
 
 
@@ -504,7 +504,7 @@ def locked(out: Path) -> Iterator[None]:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
                 if exc.errno in (errno.EAGAIN, errno.EACCES):
-                    raise BuildLocked(str(out)) from exc
+                    raise BuildLocked(f"another build is writing to '{out}'; wait for it to finish, then run it again") from exc
                 raise
             for stale in out.glob(".staging-*"):  # left by a build that was killed
                 shutil.rmtree(stale, ignore_errors=True)

@@ -16,11 +16,10 @@ has looked at the list's archive and passes --resend.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
-import hashlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import smtplib
@@ -30,28 +29,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-from pipeline.read.archive import Archive
 from pipeline.build.files import sync_folder
-from pipeline.model.diagnostics import Diagnostic
+from pipeline.model.diagnostics import ClinicsError, Diagnostic
 from pipeline.model.digest import Status
+from pipeline.read.archive import Archive
 from pipeline.read.settings import ListFormat, MailingList, address_of
-
-if TYPE_CHECKING:
-    from pipeline.render.email.mime import Bodies
+from pipeline.render.email.announce import announce, build_announcement
+from pipeline.render.email.letter import Bodies
+from pipeline.render.email.mime import bodies, build_message, size_warning
 
 SENT_LOG = "sent-log.jsonl"
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 TIMEOUT = 60  # seconds an SMTP server may take to answer
 
 
-class SendError(Exception):
-    """A send that must not or could not happen, with a hint for the user."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
+class SendError(ClinicsError):
+    """A send that must not or could not happen."""
 
 
 @dataclass(frozen=True)
@@ -180,7 +174,6 @@ def find(archive: Archive, item_id: str, list_name: str) -> tuple[Mailable, Mail
 
 
 def _digest(archive: Archive, digest_id: str) -> Mailable:
-    from pipeline.render.email.mime import bodies, build_message, size_warning
 
     digest = next((d for d in archive.digests if d.id == digest_id), None)
     if digest is None:
@@ -196,7 +189,6 @@ def _digest(archive: Archive, digest_id: str) -> Mailable:
 
 
 def _announcement(archive: Archive, item_id: str) -> Mailable:
-    from pipeline.render.email.announce import announce, build_announcement
 
     number = item_id.removeprefix("announce-")
     call = next((c for c in archive.calls if c.number_text == number), None)
@@ -368,27 +360,3 @@ def _history(attempts: list[Record]) -> str:
     if any(r.event == "sending" for r in attempts):
         return "an earlier send was interrupted; --yes would refuse without --resend"
     return "not sent to this list yet"
-
-
-def run_send(args: argparse.Namespace) -> int:
-    """Run `clinics send`."""
-    from pipeline.cli import load
-
-    archive, status = load(args)
-    if archive is None or status != EXIT_OK:
-        if archive is not None:
-            print("clinics: nothing was sent", file=sys.stderr)
-        return status
-    server = server_for(archive, args.smtp_host, args.smtp_port, args.starttls)
-    try:
-        send(archive, args.id, args.list_name, server, yes=args.yes, resend=args.resend, strict=args.strict)
-    except SendError as exc:
-        print(f"clinics: error: {exc}", file=sys.stderr)
-        if exc.hint:
-            print(f"  hint: {exc.hint}", file=sys.stderr)
-        return EXIT_ERRORS
-    except KeyboardInterrupt:
-        print("clinics: interrupted; if it happened while sending, the sent log says so and a new send "
-              "asks for --resend", file=sys.stderr)
-        return 130
-    return EXIT_OK

@@ -63,3 +63,19 @@ def warning(code: str, message: str, location: Location, hint: str = "") -> Diag
 def has_errors(diagnostics: list[Diagnostic]) -> bool:
     """Return True when any diagnostic is an error."""
     return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+class ClinicsError(Exception):
+    """A command that cannot go on, for a reason its user can mend: what is wrong, and a hint.
+
+    Every error of the commands is one of these (or a subclass naming its kind); the command
+    line prints the message and the hint, in one place, and turns them into the exit status.
+    """
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class UsageError(ClinicsError):
+    """The command line names something that does not exist (exit status 2)."""

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from pipeline import timing
 from pipeline.check import validate
-from pipeline.read.catalog import Catalog, load_catalog
-from pipeline.read.source import digest_files, load_known, load_source
-from pipeline.read.frontmatter import read_meta
 from pipeline.model.diagnostics import Diagnostic, Location, error, has_errors
 from pipeline.model.digest import Digest, Meta, Topic
-from pipeline.read.schedule import Call, check_schedule, load_schedule, past_calls, upcoming_after
 from pipeline.parse.tree import CATALOG_ATTR, Locator, Parser, check_body, parse_partial, split_topics
+from pipeline.read.catalog import Catalog, load_catalog
+from pipeline.read.frontmatter import read_meta
+from pipeline.read.schedule import Call, check_schedule, load_schedule, past_calls, upcoming_after
 from pipeline.read.settings import Site, load_site
+from pipeline.read.source import digest_files, load_known, load_source
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 

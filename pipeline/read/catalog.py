@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from pipeline.read.source import decode
 from pipeline.model.diagnostics import Diagnostic, Location, error
 from pipeline.model.digest import CatalogEntry, Digest
 from pipeline.read.settings import Site
+from pipeline.read.source import decode
 from pipeline.read.yamldata import YamlData, check_keys, load_yaml
 
 KINDS = ("tool", "page", "program", "group", "contact")

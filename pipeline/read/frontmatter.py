@@ -5,10 +5,10 @@ import datetime as dt
 import re
 from typing import Any
 
-from pipeline.read.source import Source
 from pipeline.model.diagnostics import Diagnostic, Location, error, warning
 from pipeline.model.digest import META_KEYS, Attendance, Count, Meta, Scheduled, Status
 from pipeline.read.settings import Site
+from pipeline.read.source import Source
 from pipeline.read.yamldata import YamlData, check_keys, load_yaml, type_name
 
 KEYS = META_KEYS

@@ -11,10 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.read.source import decode
 from pipeline.model.diagnostics import Diagnostic, Location, error, warning
 from pipeline.model.digest import Digest, Scheduled
 from pipeline.read.settings import Site
+from pipeline.read.source import decode
 from pipeline.read.yamldata import YamlData, check_keys, load_yaml, type_name
 
 KEYS = ("number", "start", "duration", "link", "language", "scheduled", "note")

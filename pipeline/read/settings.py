@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.read.source import decode
 from pipeline.model.diagnostics import Diagnostic, Location, error, has_errors
+from pipeline.read.source import decode
 from pipeline.read.yamldata import YamlData, check_keys, expect, load_yaml, type_name
 
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from pipeline.model.diagnostics import Diagnostic, Location, error
-
+from pipeline.read.source import character_name
 try:  # the C loader is several times faster; positions are the same
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
@@ -110,8 +110,6 @@ def _unclosed_quote(lines: list[str]) -> int:
 
 def _reader_error(exc: yaml.reader.ReaderError, text: str, path: str, first_line: int) -> Diagnostic:
     """Return the error for a character YAML refuses to read, at its line and column."""
-    from pipeline.read.source import character_name
-
     offset = exc.position if isinstance(exc.position, int) and exc.position <= len(text) else 0
     line = text.count("\n", 0, offset)
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1

@@ -4,14 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
 
 from pipeline.model.output import Output
+from pipeline.read.archive import Archive
 from pipeline.read.schedule import Call
 from pipeline.read.settings import Site
 
-if TYPE_CHECKING:
-    from pipeline.read.archive import Archive
 
 PRODID = "-//Wikimedia Clinics//Digest pipeline//EN"
 

@@ -9,15 +9,13 @@ import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from pipeline.model.digest import CatalogEntry, Digest, Topic
+from pipeline.read.archive import Archive
 from pipeline.read.schedule import Call
 from pipeline.read.settings import Language, Site
 
-if TYPE_CHECKING:
-    from pipeline.read.archive import Archive
 
 # What browsers and MediaWiki collapse into one space; a no-break or ideographic space is text.
 BLANK = " \t\n\r\f"

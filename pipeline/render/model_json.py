@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as etree
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pipeline.model.output import Output
 from pipeline.model.digest import Digest
+from pipeline.model.output import Output
+from pipeline.read.archive import Archive
 
-if TYPE_CHECKING:
-    from pipeline.read.archive import Archive
 
 
 def render(archive: Archive, digest: Digest) -> Iterator[Output]:

@@ -15,16 +15,16 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
-from pipeline.render.document import wiki_url
+from pipeline.model.diagnostics import ClinicsError
+from pipeline.read.settings import Site
 from pipeline.read.settings import address_of
+from pipeline.render.document import wiki_url
 
-if TYPE_CHECKING:
-    from pipeline.read.settings import Site
 
 MAXLAG = 5  # seconds of replication lag at which Wikimedia asks bots to wait
 RETRIES = 5
@@ -34,15 +34,11 @@ HISTORY = 50  # edits of one page listed when someone else edited it
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-class WikiError(Exception):
+class WikiError(ClinicsError):
     """The wiki could not be reached, did not answer as an API, or stayed lagged."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
 
-
-class ApiError(Exception):
+class ApiError(ClinicsError):
     """An error answer of the Action API: its code and message."""
 
     def __init__(self, code: str, info: str) -> None:

@@ -32,17 +32,14 @@ from typing import Any
 
 from pipeline.build.files import write_atomic
 from pipeline.deliver.wiki.api import saved_form
+from pipeline.model.diagnostics import ClinicsError
 
 PUBLISH_LOG = "publish-log.json"
 VERSION = 1
 
 
-class PublishLogError(Exception):
+class PublishLogError(ClinicsError):
     """The publish log cannot be read, or another publish holds it."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 def text_hash(text: str) -> str:

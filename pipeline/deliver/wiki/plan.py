@@ -19,15 +19,13 @@ import difflib
 import enum
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from pipeline.render.wiki import pages as wikipages
-from pipeline.render.wiki import page as wikitext
-from pipeline.deliver.wiki.log import PUBLISH_LOG, Entry, text_hash
 from pipeline.deliver.wiki.api import Api, Event, Revision, saved_form
+from pipeline.deliver.wiki.log import PUBLISH_LOG, Entry, text_hash
+from pipeline.read.archive import Archive
+from pipeline.render.wiki import page as wikitext
+from pipeline.render.wiki import pages as wikipages
 
-if TYPE_CHECKING:
-    from pipeline.read.archive import Archive
 
 
 class Action(enum.Enum):

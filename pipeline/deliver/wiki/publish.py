@@ -17,7 +17,6 @@ other page is done.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import difflib
@@ -25,14 +24,14 @@ import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from pipeline.deliver.wiki.log import PUBLISH_LOG, Entry, PublishLog, PublishLogError, locked, text_hash
-from pipeline.deliver.wiki.plan import Action, Change, Contest, diff, explain, plan, wanted_pages
 from pipeline.deliver.wiki.api import Api, ApiError, WikiError, check_api_url, user_agent
+from pipeline.deliver.wiki.log import PUBLISH_LOG, Entry, PublishLog, locked, text_hash
+from pipeline.deliver.wiki.plan import Action, Change, Contest, diff, explain, plan, wanted_pages
+from pipeline.model.diagnostics import UsageError
+from pipeline.read.archive import Archive
+from pipeline.read.settings import Site
 
-if TYPE_CHECKING:
-    from pipeline.read.settings import Site
 
 SHOWN_EDITS = 10  # edits listed under a refused page; the rest are counted
 
@@ -110,56 +109,30 @@ def _record(log: PublishLog, outcome: Outcome) -> None:
 
 # ------------------------------------------------------------------ the command
 
-class UsageError(Exception):
-    """The command line names something that does not exist."""
+def publish(archive: Archive, api_url: str, user: str, overwrite: Sequence[str], yes: bool) -> bool:
+    """Show (or, with `yes`, make) the edits that bring the wiki up to date, reporting each on stderr.
 
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
-
-
-def run_publish(args: argparse.Namespace) -> int:
-    """Show (or, with --yes, make) the edits that bring the wiki up to date."""
-    from pipeline.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, load
-
-    archive, status = load(args)
-    if archive is None or status != EXIT_OK:
-        if archive is not None:
-            print("clinics: nothing was published", file=sys.stderr)
-        return status
-    wiki = archive.site.wiki
-    url = args.api_url or wiki.api_url
-    try:
-        check_api_url(url)
-        wanted = wanted_pages(archive)
-        overwrite = overwrite_titles(args.overwrite, [page.title for page in wanted])
-        password = _password(archive.site) if args.yes else ""
-        api = Api(url, user_agent(archive.site))
-        with locked(archive.folder) if args.yes else contextlib.nullcontext():
-            log = PublishLog.load(archive.folder / PUBLISH_LOG, url)
-            current = api.revisions([page.title for page in wanted])
-            changes = [explain(api, change) for change in plan(wanted, current, log.entries, overwrite)]
-            _note_needless(changes, overwrite)
-            if not args.yes:
-                return _dry_run(changes)
-            api.login(args.user or wiki.user, password)
-            outcomes = apply(api, changes, log, _report)
-    except UsageError as exc:
-        _error(exc)
-        return EXIT_USAGE
-    except (WikiError, ApiError, PublishLogError) as exc:
-        _error(exc)
-        return EXIT_ERRORS
+    Return False when a page was refused or an edit failed, True otherwise; raise a ClinicsError
+    (UsageError for an --overwrite that names no page) when nothing could be done.
+    """
+    check_api_url(api_url)
+    wanted = wanted_pages(archive)
+    titles = overwrite_titles(overwrite, [page.title for page in wanted])
+    password = _password(archive.site) if yes else ""
+    api = Api(api_url, user_agent(archive.site))
+    with locked(archive.folder) if yes else contextlib.nullcontext():
+        log = PublishLog.load(archive.folder / PUBLISH_LOG, api_url)
+        current = api.revisions([page.title for page in wanted])
+        changes = [explain(api, change) for change in plan(wanted, current, log.entries, titles)]
+        _note_needless(changes, titles)
+        if not yes:
+            return _dry_run(changes)
+        api.login(user, password)
+        outcomes = apply(api, changes, log, _report)
     done = [o.change.action for o in outcomes if not o.error]
     failed = sum(1 for o in outcomes if o.error)
     print(f"published: {_counts(done)}, {failed} failed", file=sys.stderr)
-    return EXIT_ERRORS if failed or Action.REFUSED in done else EXIT_OK
-
-
-def _error(exc: Exception) -> None:
-    print(f"clinics: error: {exc}", file=sys.stderr)
-    if getattr(exc, "hint", ""):
-        print(f"  hint: {exc.hint}", file=sys.stderr)  # type: ignore[attr-defined]
+    return not failed and Action.REFUSED not in done
 
 
 def overwrite_titles(given: Sequence[str], titles: Sequence[str]) -> frozenset[str]:
@@ -248,9 +221,7 @@ def _show(text: str) -> None:
     sys.stdout.flush()
 
 
-def _dry_run(changes: Sequence[Change]) -> int:
-    from pipeline.cli import EXIT_ERRORS, EXIT_OK
-
+def _dry_run(changes: Sequence[Change]) -> bool:
     for change in changes:
         if change.action is Action.REFUSED:
             _report_refused(change)
@@ -262,7 +233,7 @@ def _dry_run(changes: Sequence[Change]) -> int:
             _show(diff(change))
     print(f"dry run: {_counts([c.action for c in changes], _TO_DO)}; nothing was changed "
           "(run with --yes to publish)", file=sys.stderr)
-    return EXIT_ERRORS if any(c.action is Action.REFUSED for c in changes) else EXIT_OK
+    return not any(c.action is Action.REFUSED for c in changes)
 
 
 def _counts(actions: Sequence[Action], words: dict[Action, str] = _DONE) -> str:

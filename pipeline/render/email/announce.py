@@ -13,18 +13,16 @@ import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import TYPE_CHECKING
 
 from pipeline.model.output import Output
+from pipeline.read.archive import Archive
+from pipeline.read.schedule import Call
+from pipeline.read.settings import Language, MailingList, Site
 from pipeline.render import calendar as ical
 from pipeline.render.document import Link, Paragraph, call_line, fill
 from pipeline.render.email.letter import Bodies, ItemSection, Letter, frame, header_text
 from pipeline.render.email.mime import new_message, written
-from pipeline.read.schedule import Call
-from pipeline.read.settings import Language, MailingList, Site
 
-if TYPE_CHECKING:
-    from pipeline.read.archive import Archive
 
 LEAD = dt.timedelta(days=7)  # the built Date: a week before the call, where announcements usually go out
 

@@ -20,8 +20,8 @@ from markupsafe import Markup, escape
 from pipeline import timing
 from pipeline.adapters.premailer import Inliner, PublicInliner, inliner
 from pipeline.read.archive import DEFAULT_TEMPLATES
-from pipeline.render.email.letter import Letter
 from pipeline.render.document import BLANK, Link, Paragraph, collapsed
+from pipeline.render.email.letter import Letter
 
 
 TEMPLATE = "email.html.j2"

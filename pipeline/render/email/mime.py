@@ -21,20 +21,18 @@ from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP, EmailPolicy
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pipeline import timing
+from pipeline.model.diagnostics import Diagnostic, Location, warning
+from pipeline.model.digest import Digest
 from pipeline.model.output import Output
+from pipeline.read.archive import Archive
+from pipeline.read.settings import ListFormat, MailingList, Site, split_address
 from pipeline.render.document import Document, Link, document, fill
 from pipeline.render.email.html import render_html
 from pipeline.render.email.letter import Bodies, ItemSection, Letter, frame, header_text
 from pipeline.render.email.text import render_text
-from pipeline.model.diagnostics import Diagnostic, Location, warning
-from pipeline.model.digest import Digest
-from pipeline.read.settings import ListFormat, MailingList, Site, split_address
 
-if TYPE_CHECKING:
-    from pipeline.read.archive import Archive
 
 GMAIL_CLIP_BYTES = 102 * 1000  # Gmail shows "[Message clipped]" past about 102 KB of HTML
 DEFAULT_HOUR = dt.time(12, 0)  # the built Date of a call whose time is unknown

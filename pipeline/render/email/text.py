@@ -14,8 +14,8 @@ import unicodedata
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable, Sequence
 
-from pipeline.render.email.letter import Letter
 from pipeline.render.document import BLANK_RUN, Link, Paragraph
+from pipeline.render.email.letter import Letter
 
 
 WIDTH = 72

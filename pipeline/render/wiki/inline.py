@@ -11,8 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.document import BLANK, collapsed
+from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.escape import Context
 
 _WORD = re.compile(r"\w")

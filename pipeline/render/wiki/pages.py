@@ -17,20 +17,18 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from pipeline import timing
-from pipeline.model.output import Output
-from pipeline.render.wiki import escape as wikiescape
-from pipeline.read.catalog import KINDS
-from pipeline.render.document import page_title
 from pipeline.model.digest import Digest, Status
+from pipeline.model.output import Output
+from pipeline.read.archive import Archive
+from pipeline.read.catalog import KINDS
+from pipeline.read.settings import Language
+from pipeline.render.document import page_title
+from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.inline import Text, external, join, local_link
 from pipeline.render.wiki.page import Writer, file_name, heading_line
 
-if TYPE_CHECKING:
-    from pipeline.read.archive import Archive
-    from pipeline.read.settings import Language
 
 PAGES_FILE = "pages.json"
 MAIN_SECTIONS_FILE = "main-page-sections.wiki"
