@@ -21,7 +21,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import requests
-
 from conftest import ROOT, need
 
 SCRIPT = Path(os.environ.get("CLINICS_MEDIAWIKI_SCRIPT", ROOT.parent / "shared" / "tools" / "mediawiki-local.sh"))

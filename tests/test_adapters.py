@@ -17,18 +17,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bench.corpus import write_corpus
+from conftest import DIGESTS, ROOT, TEMPLATES, digest_text, run_cli
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bench.corpus import write_corpus
-from conftest import DIGESTS, ROOT, TEMPLATES, digest_text, run_cli
-from pipeline.render.email import html as email_html
-from pipeline.adapters import markdown as markdown_adapter
-from pipeline.adapters import premailer as premailer_adapter
+from pipeline.adapters import markdown as markdown_adapter, premailer as premailer_adapter
 from pipeline.read.archive import load_archive
-from pipeline.render.document import document
-from pipeline.render.email.mime import compose
 from pipeline.read.source import load_source
+from pipeline.render.document import document
+from pipeline.render.email import html as email_html
+from pipeline.render.email.mime import compose
 
 # Imports each library stock, none of the project, and answers one JSON question per line.
 WORKER = """

@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import DIGESTS, ROOT
 
 BAD = Path(__file__).resolve().parent / "bad"

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import DIGESTS, ROOT, TEMPLATES, need
-from pipeline.render.email import mime as email_mime
+
 from pipeline.read.archive import load_archive
+from pipeline.render.email import mime as email_mime
 
 SCREENSHOTS = ROOT / "build" / "screenshots" / "email"
 WIDTHS = (360, 600)

@@ -13,12 +13,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-
 from conftest import DIGESTS, ROOT, TEMPLATES, digest_text
-from pipeline.render.email import letter
-from pipeline.render.email import mime as email_mime
-from pipeline.read.archive import load_archive
+
 from pipeline.model.diagnostics import has_errors
+from pipeline.read.archive import load_archive
+from pipeline.render.email import letter, mime as email_mime
 
 TODAY = dt.date(2026, 1, 1)
 

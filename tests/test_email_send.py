@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-
 from conftest import TEMPLATES, run_cli
-from pipeline.render.email import mime as email_mime
+
 from pipeline.deliver import mail as send
-from pipeline.read.archive import Archive, load_archive
+from pipeline.model.archive import Archive
+from pipeline.read.archive import load_archive
+from pipeline.render.email import mime as email_mime
 
 NOW = dt.datetime(2020, 7, 20, 9, 30, tzinfo=dt.timezone.utc)
 SENDER = "wikimedia-clinics@wikimedia.org"

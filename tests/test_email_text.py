@@ -6,13 +6,13 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import DIGESTS, TEMPLATES, digest_text
 from lxml import html as lxml_html
 
-from conftest import DIGESTS, TEMPLATES, digest_text
-from pipeline.render.email import mime as email_mime
-from pipeline.read.archive import load_archive
-from pipeline.render.email.text import WIDTH, width
 from pipeline.model.diagnostics import has_errors
+from pipeline.read.archive import load_archive
+from pipeline.render.email import mime as email_mime
+from pipeline.render.email.text import WIDTH, width
 
 TODAY = dt.date(2026, 1, 1)
 _MARKER = re.compile(r" ?\[\d+\]")

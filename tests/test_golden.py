@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import DIGESTS, run_cli
 
 CASES = Path(__file__).parent / "cases"

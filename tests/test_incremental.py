@@ -9,13 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, digest_text, run_cli
-from pipeline.read.archive import FrontMatter, Intros, load_settings, read_digest, scan_meta
-from pipeline.build.run import Result, build
+
 from pipeline.build.cache import CACHE_FILE
+from pipeline.build.run import Result, build
 from pipeline.model.digest import Digest
 from pipeline.parse.tree import Parser
+from pipeline.read.archive import FrontMatter, Intros, load_settings, read_digest, scan_meta
 
 TODAY = dt.date(2026, 1, 1)
 

@@ -5,6 +5,7 @@ import datetime as dt
 import pickle
 
 from conftest import DIGESTS, TEMPLATES
+
 from pipeline.read.archive import load_archive
 
 

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_cli
+
 from pipeline.build.run import PAUSE_BEFORE_COMMIT
 
 

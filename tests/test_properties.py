@@ -34,25 +34,26 @@ from urllib.parse import unquote
 
 import mwparserfromhell
 import pytest
+from conftest import DIGESTS, TEMPLATES
 from hypothesis import HealthCheck, Phase, example, given, reject, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
+from mediawiki import LocalWiki, Reading, mediawiki, normal_url, read_html  # noqa: F401
 from mwparserfromhell.nodes import ExternalLink, Heading, HTMLEntity, Tag, Text, Wikilink
 from mwparserfromhell.wikicode import Wikicode
 
-from conftest import DIGESTS, TEMPLATES
-from mediawiki import LocalWiki, Reading, mediawiki, normal_url, read_html  # noqa: F401
-from pipeline.render.email import mime as email_mime
-from pipeline.render.wiki import page as wikitext
-from pipeline.read.archive import Archive, Intros, load_settings, read_digest
-from pipeline.render.document import document
-from pipeline.render.email.mime import compose
-from pipeline.render.email.html import render_html
-from pipeline.render.email.text import WIDTH, width
+from pipeline.model.archive import Archive
 from pipeline.model.diagnostics import Severity
 from pipeline.model.digest import Digest
+from pipeline.model.settings import Site
 from pipeline.parse.tree import Parser
-from pipeline.read.settings import Site
+from pipeline.read.archive import Intros, load_settings, read_digest
+from pipeline.render.document import document
+from pipeline.render.email import mime as email_mime
+from pipeline.render.email.html import render_html
+from pipeline.render.email.mime import compose
+from pipeline.render.email.text import WIDTH, width
+from pipeline.render.wiki import page as wikitext
 
 # ------------------------------------------------------------------ generated digests
 

@@ -12,15 +12,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import DIGESTS, TEMPLATES, run_cli
-from pipeline.deliver.wiki import publish
-from pipeline.deliver.wiki import plan as publishplan
-from pipeline.render.wiki import pages as wikipages
-from pipeline.read.archive import load_archive, load_settings
+
+from pipeline.deliver.wiki import plan as publishplan, publish
+from pipeline.deliver.wiki.api import (
+    Api,
+    ApiError,
+    Event,
+    Revision,
+    Saved,
+    WikiError,
+    check_api_url,
+    saved_form,
+    user_agent,
+)
 from pipeline.deliver.wiki.log import Entry, PublishLog, PublishLogError, locked, text_hash
 from pipeline.deliver.wiki.plan import Action, Change, Contest, Reason, Wanted, explain, plan
-from pipeline.deliver.wiki.api import Api, ApiError, Event, Revision, Saved, WikiError, check_api_url, saved_form, user_agent
+from pipeline.read.archive import load_archive, load_settings
+from pipeline.render.wiki import pages as wikipages
 
 URL = "https://meta.example.org/w/api.php"
 

@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import DIGESTS, Result
 from mediawiki import LocalWiki, mediawiki  # noqa: F401
-from pipeline.deliver.wiki import publish as publish_module
+
 from pipeline.cli import main
-from pipeline.deliver.wiki.log import PUBLISH_LOG, PublishLog
+from pipeline.deliver.wiki import publish as publish_module
 from pipeline.deliver.wiki.api import Api, Revision, Saved
+from pipeline.deliver.wiki.log import PUBLISH_LOG, PublishLog
 
 pytestmark = pytest.mark.mediawiki
 

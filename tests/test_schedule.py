@@ -7,7 +7,6 @@ from pathlib import Path
 
 import icalendar
 import pytest
-
 from conftest import TEMPLATES, check, digest_text, run_cli
 
 CALL = "- number: {n}\n  start: {start}\n  link: https://meet.example.org/{n}\n"

@@ -13,17 +13,17 @@ import xml.etree.ElementTree as etree
 from pathlib import Path
 
 import pytest
-
 from conftest import DIGESTS, TEMPLATES, run_cli
 from mediawiki import LocalWiki, Reading, mediawiki, normal_url, read_html  # noqa: F401
-from pipeline.render.wiki import pages as wikipages
-from pipeline.render.wiki import page as wikitext
-from pipeline.read.archive import Archive, load_archive, load_settings
+
+from pipeline.deliver.wiki.log import PUBLISH_LOG, PublishLog
+from pipeline.model.archive import Archive
+from pipeline.parse.tree import Parser
+from pipeline.read.archive import load_archive, load_settings
 from pipeline.render.document import document
 from pipeline.render.email.html import blocks_html, render_html
 from pipeline.render.email.mime import compose
-from pipeline.parse.tree import Parser
-from pipeline.deliver.wiki.log import PUBLISH_LOG, PublishLog
+from pipeline.render.wiki import page as wikitext, pages as wikipages
 
 pytestmark = pytest.mark.mediawiki
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import mwparserfromhell
 import pytest
-
 from conftest import DIGESTS, TEMPLATES, run_cli
-from pipeline.render.wiki import pages as wikipages
-from pipeline.render.wiki import page as wikitext
-from pipeline.read.archive import Archive, load_archive, load_settings
-from pipeline.render.document import page_title
+
+from pipeline.model.archive import Archive
 from pipeline.parse.tree import Parser
+from pipeline.read.archive import load_archive, load_settings
+from pipeline.render.document import page_title
+from pipeline.render.wiki import page as wikitext, pages as wikipages
 
 
 @pytest.fixture(scope="module")

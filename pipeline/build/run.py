@@ -19,19 +19,17 @@ from pipeline import timing
 from pipeline.build.cache import BuildCache, Entry, fingerprint, fingerprint_rows, folder_fingerprint
 from pipeline.build.files import write_atomic
 from pipeline.check import validate
+from pipeline.model.archive import Archive
 from pipeline.model.diagnostics import ClinicsError, Diagnostic, has_errors
 from pipeline.model.digest import Digest, Status
 from pipeline.model.output import Output
 from pipeline.parse.tree import Parser
-from pipeline.read.archive import Archive, FrontMatter, Intros, display_prefix, load_settings, read_digest, scan_meta
+from pipeline.read.archive import FrontMatter, Intros, display_prefix, load_settings, read_digest, scan_meta
 from pipeline.read.schedule import check_schedule
 from pipeline.read.source import digest_files
-from pipeline.render import calendar as ical
-from pipeline.render import model_json
-from pipeline.render.email import announce
-from pipeline.render.email import mime as email_mime
-from pipeline.render.wiki import page as wikitext
-from pipeline.render.wiki import pages as wikipages
+from pipeline.render import calendar as ical, model_json
+from pipeline.render.email import announce, mime as email_mime
+from pipeline.render.wiki import page as wikitext, pages as wikipages
 
 MANIFEST = ".manifest.json"
 

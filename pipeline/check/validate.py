@@ -6,10 +6,10 @@ import xml.etree.ElementTree as etree
 from collections import defaultdict
 from collections.abc import Iterator
 
+from pipeline.model.catalog import Catalog
 from pipeline.model.diagnostics import Diagnostic, error, warning
 from pipeline.model.digest import Digest, Status
 from pipeline.parse.tree import Locator
-from pipeline.read.catalog import Catalog
 
 
 def check_digest(digest: Digest, catalog: Catalog, locator: Locator) -> list[Diagnostic]:

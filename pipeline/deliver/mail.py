@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import IO
 
 from pipeline.build.files import sync_folder
+from pipeline.model.archive import Archive
 from pipeline.model.diagnostics import ClinicsError, Diagnostic
 from pipeline.model.digest import Status
-from pipeline.read.archive import Archive
-from pipeline.read.settings import ListFormat, MailingList, address_of
+from pipeline.model.settings import ListFormat, MailingList, address_of
 from pipeline.render.email.announce import announce, build_announcement
 from pipeline.render.email.letter import Bodies
 from pipeline.render.email.mime import bodies, build_message, size_warning

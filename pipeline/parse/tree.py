@@ -30,10 +30,10 @@ from markdown.inlinepatterns import (
 )
 
 from pipeline.adapters.markdown import LinkScans, backtick_processor
+from pipeline.model.catalog import Catalog
 from pipeline.model.diagnostics import Diagnostic, Location, error
 from pipeline.model.digest import Topic
 from pipeline.parse.limits import MAX_DEPTH, Problem, depth, limit_nesting, limit_paragraphs
-from pipeline.read.catalog import Catalog
 from pipeline.read.source import shown
 
 CATALOG_ATTR = "data-catalog"  # set on <a> elements resolved from the catalog; never rendered

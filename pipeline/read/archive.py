@@ -2,59 +2,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import timing
 from pipeline.check import validate
+from pipeline.model.archive import Archive
+from pipeline.model.catalog import Catalog
 from pipeline.model.diagnostics import Diagnostic, Location, error, has_errors
 from pipeline.model.digest import Digest, Meta, Topic
+from pipeline.model.settings import Site
 from pipeline.parse.tree import CATALOG_ATTR, Locator, Parser, check_body, parse_partial, split_topics
-from pipeline.read.catalog import Catalog, load_catalog
+from pipeline.read.catalog import load_catalog
 from pipeline.read.frontmatter import read_meta
-from pipeline.read.schedule import Call, check_schedule, load_schedule, past_calls, upcoming_after
-from pipeline.read.settings import Site, load_site
+from pipeline.read.schedule import check_schedule, load_schedule
+from pipeline.read.settings import load_site
 from pipeline.read.source import digest_files, load_known, load_source
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-
-
-@dataclass
-class Archive:
-    """Everything `build` renders, read and validated once."""
-
-    folder: Path
-    site: Site
-    catalog: Catalog
-    digests: list[Digest] = field(default_factory=list)
-    calls: list[Call] = field(default_factory=list)  # the schedule: upcoming calls
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    templates: Path = DEFAULT_TEMPLATES  # the email template and stylesheet, the introductions
-    _by_number: dict[int, list[Digest]] | None = field(default=None, repr=False)
-    _calendar: list[Call] | None = field(default=None, repr=False)
-
-    def replace_digests(self, digests: list[Digest]) -> None:
-        """Put `digests` in place of the archive's, forgetting every index built from the old ones."""
-        self.digests = digests
-        self._by_number = None
-        self._calendar = None
-
-    def versions(self, number: int) -> list[Digest]:
-        """Return every version of call `number`, in the call's language first."""
-        if self._by_number is None:
-            index: dict[int, list[Digest]] = {}
-            for digest in self.digests:
-                index.setdefault(digest.meta.number, []).append(digest)
-            for found in index.values():
-                found.sort(key=lambda d: (d.language != d.meta.call_language, d.language))
-            self._by_number = index
-        return self._by_number.get(number, [])
-
-    def upcoming(self, day: dt.date) -> list[Call]:
-        """Return the calls after `day`: scheduled ones, and later calls that already have a digest."""
-        if self._calendar is None:
-            self._calendar = sorted([*self.calls, *past_calls(self.digests)], key=lambda c: (c.start, c.number))
-        return upcoming_after(day, self._calendar)
 
 
 def display_path(path: Path) -> str:

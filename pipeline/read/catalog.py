@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
+from pipeline.model.catalog import Catalog, fold_label, page_url, split_prefix
 from pipeline.model.diagnostics import Diagnostic, Location, error
 from pipeline.model.digest import CatalogEntry, Digest
-from pipeline.read.settings import Site
+from pipeline.model.settings import Site
 from pipeline.read.source import decode
 from pipeline.read.yamldata import YamlData, check_keys, load_yaml
 
@@ -19,68 +17,6 @@ KINDS = ("tool", "page", "program", "group", "contact")
 _KEYS = ("id", "name", "aliases", "description", "kind", "url", "page")
 _REQUIRED = ("id", "name", "description", "kind")
 _SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*\Z")
-_WIKI_SAFE = ";@$!*(),/~:"  # what MediaWiki's wfUrlencode leaves unescaped
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """Every entry, and an index from each lower-cased id, name and alias to its entry."""
-
-    entries: tuple[CatalogEntry, ...] = ()
-    path: str = "digests/catalog.yaml"
-    index: dict[str, CatalogEntry] = field(default_factory=dict, compare=False)
-    source_hash: str = field(default="", compare=False)
-
-    @functools.cached_property
-    def mention_pattern(self) -> re.Pattern[str] | None:
-        """Return a pattern matching any entry's name or alias as a whole word (case-sensitive)."""
-        labels = sorted({label for e in self.entries for label in (e.name, *e.aliases)}, key=len, reverse=True)
-        if not labels:
-            return None
-        return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, labels)) + r")(?!\w)")
-
-    def mentioned(self, label: str) -> CatalogEntry:
-        """Return the entry with name or alias `label` exactly."""
-        return self.index[_fold(label)]
-
-    def lookup(self, label: str) -> CatalogEntry | None:
-        """Return the entry whose id, name or alias is `label` (case-insensitive)."""
-        return self.index.get(_fold(label))
-
-    def get(self, entry_id: str) -> CatalogEntry:
-        return self.index[entry_id]
-
-    def suggest(self, label: str) -> str:
-        """Return a hint naming the nearest ids to `label`."""
-        close = difflib.get_close_matches(_fold(label), list(self.index), n=3, cutoff=0.6)
-        ids = list(dict.fromkeys(self.index[c].id for c in close))
-        if not ids:
-            return "add an entry to the catalog, or define the link in the digest: [label]: https://…"
-        quoted = " or ".join(f"'{i}'" for i in ids)
-        return f"did you mean {quoted}?"
-
-
-def _fold(label: str) -> str:
-    return " ".join(label.split()).casefold()
-
-
-def page_url(page: str, site: Site) -> str | None:
-    """Return the https URL of an interwiki page, as MediaWiki encodes titles; None if the prefix is unknown."""
-    prefix, title = split_prefix(page, site)
-    if prefix is None:
-        return None
-    encoded = quote(title.strip().replace(" ", "_"), safe=_WIKI_SAFE)
-    return site.interwiki[prefix].replace("$1", encoded)
-
-
-def split_prefix(page: str, site: Site) -> tuple[str | None, str]:
-    """Return the longest interwiki prefix of `page` known to `site`, and the title after it."""
-    parts = page.split(":")
-    for n in range(len(parts) - 1, 0, -1):
-        prefix = ":".join(parts[:n])
-        if prefix in site.interwiki:
-            return prefix, ":".join(parts[n:])
-    return None, page
 
 
 def load_catalog(path: Path, site: Site, display: str | None = None) -> tuple[Catalog, list[Diagnostic]]:
@@ -171,7 +107,7 @@ def _index(catalog: Catalog, data: YamlData) -> list[Diagnostic]:
     problems = []
     for entry in catalog.entries:
         for n, label in enumerate(dict.fromkeys(entry.labels)):
-            key = _fold(label)
+            key = fold_label(label)
             other = catalog.index.get(key)
             if other is None:
                 catalog.index[key] = entry

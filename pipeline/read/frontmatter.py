@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from pipeline.model.diagnostics import Diagnostic, Location, error, warning
-from pipeline.model.digest import META_KEYS, Attendance, Count, Meta, Scheduled, Status
-from pipeline.read.settings import Site
+from pipeline.model.digest import Attendance, Count, META_KEYS, Meta, Scheduled, Status
+from pipeline.model.settings import Site
 from pipeline.read.source import Source
 from pipeline.read.yamldata import YamlData, check_keys, load_yaml, type_name
 

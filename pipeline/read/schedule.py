@@ -5,44 +5,18 @@ the newest digest, so that builds stay reproducible.
 """
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline.model.calendar import Call, DEFAULT_DURATION
 from pipeline.model.diagnostics import Diagnostic, Location, error, warning
 from pipeline.model.digest import Digest, Scheduled
-from pipeline.read.settings import Site
+from pipeline.model.settings import Site
 from pipeline.read.source import decode
 from pipeline.read.yamldata import YamlData, check_keys, load_yaml, type_name
 
 KEYS = ("number", "start", "duration", "link", "language", "scheduled", "note")
-DEFAULT_DURATION = 90
-UPCOMING_SHOWN = 3  # how many upcoming calls a digest lists
-
-
-@dataclass(frozen=True)
-class Call:
-    """A call on the calendar: a scheduled one, or a past one known from its digest."""
-
-    number: int
-    start: dt.datetime  # aware, UTC
-    duration: int = DEFAULT_DURATION
-    link: str = ""
-    language: str = "en"
-    scheduled: Scheduled | None = None
-    note: str = ""
-    timed: bool = True  # False for a past call whose digest gives no time
-    location: Location = Location("")
-
-    @property
-    def number_text(self) -> str:
-        return f"{self.number:03d}"
-
-    @property
-    def end(self) -> dt.datetime:
-        return self.start + dt.timedelta(minutes=self.duration)
 
 
 def load_schedule(path: Path, site: Site, display: str | None = None) -> tuple[list[Call], list[Diagnostic]]:
@@ -167,21 +141,3 @@ def check_schedule(calls: Sequence[Call], digests: Sequence[Digest]) -> list[Dia
     return problems
 
 
-def past_calls(digests: Iterable[Digest]) -> list[Call]:
-    """Return one Call per digested call number, from its digest's date and time."""
-    calls: dict[int, Call] = {}
-    for digest in digests:
-        meta = digest.meta
-        if meta.number in calls:
-            continue
-        time = meta.time or dt.time(0, 0)
-        start = dt.datetime.combine(meta.date, time, tzinfo=dt.timezone.utc)
-        calls[meta.number] = Call(meta.number, start, meta.duration or DEFAULT_DURATION, "", meta.call_language,
-                                  meta.scheduled, timed=meta.time is not None)
-    return list(calls.values())
-
-
-def upcoming_after(day: dt.date, calls: Sequence[Call], count: int = UPCOMING_SHOWN) -> list[Call]:
-    """Return the first `count` calls that start after `day`, soonest first; `calls` is sorted by start."""
-    first = bisect.bisect_right(calls, day, key=lambda c: c.start.date())
-    return list(calls[first:first + count])

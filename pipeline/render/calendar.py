@@ -5,10 +5,10 @@ import datetime as dt
 import unicodedata
 from collections.abc import Iterator, Sequence
 
+from pipeline.model.archive import Archive
+from pipeline.model.calendar import Call
 from pipeline.model.output import Output
-from pipeline.read.archive import Archive
-from pipeline.read.schedule import Call
-from pipeline.read.settings import Site
+from pipeline.model.settings import Site
 
 
 PRODID = "-//Wikimedia Clinics//Digest pipeline//EN"

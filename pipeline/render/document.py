@@ -9,12 +9,11 @@ import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
 
+from pipeline.model.archive import Archive
+from pipeline.model.calendar import Call
 from pipeline.model.digest import CatalogEntry, Digest, Topic
-from pipeline.read.archive import Archive
-from pipeline.read.schedule import Call
-from pipeline.read.settings import Language, Site
+from pipeline.model.settings import Language, wiki_url
 
 
 # What browsers and MediaWiki collapse into one space; a no-break or ideographic space is text.
@@ -77,11 +76,6 @@ def page_title(archive: Archive, digest: Digest) -> str:
     base = f"{archive.site.wiki.page_prefix}/{digest.number_text}"
     main = archive.versions(digest.meta.number)[0]
     return base if main.id == digest.id else f"{base}/{digest.language}"
-
-
-def wiki_url(site: Site, title: str) -> str:
-    """Return the https address of `title` on the archive's wiki, encoded as MediaWiki does."""
-    return site.wiki.base_url + quote(title.replace(" ", "_"), safe=";@$!*(),/~:")
 
 
 def fill(pattern: str, **values: Inline | Sequence[Inline]) -> Paragraph:

@@ -6,9 +6,9 @@ import xml.etree.ElementTree as etree
 from collections.abc import Iterator
 from typing import Any
 
+from pipeline.model.archive import Archive
 from pipeline.model.digest import Digest
 from pipeline.model.output import Output
-from pipeline.read.archive import Archive
 
 
 

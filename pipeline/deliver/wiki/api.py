@@ -21,9 +21,7 @@ from urllib.parse import urlsplit
 import requests
 
 from pipeline.model.diagnostics import ClinicsError
-from pipeline.read.settings import Site
-from pipeline.read.settings import address_of
-from pipeline.render.document import wiki_url
+from pipeline.model.settings import Site, address_of, wiki_url
 
 
 MAXLAG = 5  # seconds of replication lag at which Wikimedia asks bots to wait

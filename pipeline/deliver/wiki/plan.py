@@ -21,10 +21,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.deliver.wiki.api import Api, Event, Revision, saved_form
-from pipeline.deliver.wiki.log import PUBLISH_LOG, Entry, text_hash
-from pipeline.read.archive import Archive
-from pipeline.render.wiki import page as wikitext
-from pipeline.render.wiki import pages as wikipages
+from pipeline.deliver.wiki.log import Entry, PUBLISH_LOG, text_hash
+from pipeline.model.archive import Archive
+from pipeline.render.wiki import page as wikitext, pages as wikipages
 
 
 

@@ -26,11 +26,11 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from pipeline.deliver.wiki.api import Api, ApiError, WikiError, check_api_url, user_agent
-from pipeline.deliver.wiki.log import PUBLISH_LOG, Entry, PublishLog, locked, text_hash
+from pipeline.deliver.wiki.log import Entry, PUBLISH_LOG, PublishLog, locked, text_hash
 from pipeline.deliver.wiki.plan import Action, Change, Contest, diff, explain, plan, wanted_pages
+from pipeline.model.archive import Archive
 from pipeline.model.diagnostics import UsageError
-from pipeline.read.archive import Archive
-from pipeline.read.settings import Site
+from pipeline.model.settings import Site
 
 
 SHOWN_EDITS = 10  # edits listed under a refused page; the rest are counted

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from pipeline.model.archive import Archive
+from pipeline.model.calendar import Call
 from pipeline.model.output import Output
-from pipeline.read.archive import Archive
-from pipeline.read.schedule import Call
-from pipeline.read.settings import Language, MailingList, Site
+from pipeline.model.settings import Language, MailingList, Site
 from pipeline.render import calendar as ical
 from pipeline.render.document import Link, Paragraph, call_line, fill
 from pipeline.render.email.letter import Bodies, ItemSection, Letter, frame, header_text

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from pipeline import timing
 from pipeline.adapters.premailer import Inliner, PublicInliner, inliner
-from pipeline.read.archive import DEFAULT_TEMPLATES
+from pipeline.model.archive import DEFAULT_TEMPLATES
 from pipeline.render.document import BLANK, Link, Paragraph, collapsed
 from pipeline.render.email.letter import Letter
 

@@ -10,8 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from pipeline.read.settings import Language, Site
-from pipeline.render.document import Link, Paragraph, Section, wiki_url
+from pipeline.model.settings import Language, Site, wiki_url
+from pipeline.render.document import Link, Paragraph, Section
 
 SUBJECT_LIMIT = 150  # characters; longer subjects are cut at a word and end with "…"
 _SPACE = re.compile(r"\s+")

@@ -23,11 +23,11 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 
 from pipeline import timing
+from pipeline.model.archive import Archive
 from pipeline.model.diagnostics import Diagnostic, Location, warning
 from pipeline.model.digest import Digest
 from pipeline.model.output import Output
-from pipeline.read.archive import Archive
-from pipeline.read.settings import ListFormat, MailingList, Site, split_address
+from pipeline.model.settings import ListFormat, MailingList, Site, split_address
 from pipeline.render.document import Document, Link, document, fill
 from pipeline.render.email.html import render_html
 from pipeline.render.email.letter import Bodies, ItemSection, Letter, frame, header_text

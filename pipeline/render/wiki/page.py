@@ -14,17 +14,26 @@ import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from pipeline import timing
+from pipeline.model.archive import Archive
+from pipeline.model.catalog import Catalog, split_prefix
 from pipeline.model.digest import CatalogEntry, Digest
 from pipeline.model.output import Output
+from pipeline.model.settings import Site
 from pipeline.parse.tree import CATALOG_ATTR
-from pipeline.read.archive import Archive
-from pipeline.read.catalog import Catalog
-from pipeline.read.catalog import split_prefix
-from pipeline.read.settings import Site
 from pipeline.render.document import BLANK, Inline, Link, document
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.escape import Context
-from pipeline.render.wiki.inline import BareUrl, Markup, Text, Token, external, has_text, join, wikilink, wikilink_target
+from pipeline.render.wiki.inline import (
+    BareUrl,
+    Markup,
+    Text,
+    Token,
+    external,
+    has_text,
+    join,
+    wikilink,
+    wikilink_target,
+)
 
 
 _HEADING_LINE = re.compile(r"(={1,6}) .* \1")

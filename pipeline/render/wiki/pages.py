@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pipeline import timing
+from pipeline.model.archive import Archive
 from pipeline.model.digest import Digest, Status
 from pipeline.model.output import Output
-from pipeline.read.archive import Archive
+from pipeline.model.settings import Language
 from pipeline.read.catalog import KINDS
-from pipeline.read.settings import Language
 from pipeline.render.document import page_title
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.inline import Text, external, join, local_link

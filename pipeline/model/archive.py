@@ -1,0 +1,52 @@
+"""The archive: a folder of digests with its settings, catalog and schedule, read and checked once."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.model.calendar import Call, past_calls, upcoming_after
+from pipeline.model.catalog import Catalog
+from pipeline.model.diagnostics import Diagnostic
+from pipeline.model.digest import Digest
+from pipeline.model.settings import Site
+
+DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # the project's own
+
+
+@dataclass
+class Archive:
+    """Everything `build` renders, read and validated once."""
+
+    folder: Path
+    site: Site
+    catalog: Catalog
+    digests: list[Digest] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)  # the schedule: upcoming calls
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    templates: Path = DEFAULT_TEMPLATES  # the email template and stylesheet, the introductions
+    _by_number: dict[int, list[Digest]] | None = field(default=None, repr=False)
+    _calendar: list[Call] | None = field(default=None, repr=False)
+
+    def replace_digests(self, digests: list[Digest]) -> None:
+        """Put `digests` in place of the archive's, forgetting every index built from the old ones."""
+        self.digests = digests
+        self._by_number = None
+        self._calendar = None
+
+    def versions(self, number: int) -> list[Digest]:
+        """Return every version of call `number`, in the call's language first."""
+        if self._by_number is None:
+            index: dict[int, list[Digest]] = {}
+            for digest in self.digests:
+                index.setdefault(digest.meta.number, []).append(digest)
+            for found in index.values():
+                found.sort(key=lambda d: (d.language != d.meta.call_language, d.language))
+            self._by_number = index
+        return self._by_number.get(number, [])
+
+    def upcoming(self, day: dt.date) -> list[Call]:
+        """Return the calls after `day`: scheduled ones, and later calls that already have a digest."""
+        if self._calendar is None:
+            self._calendar = sorted([*self.calls, *past_calls(self.digests)], key=lambda c: (c.start, c.number))
+        return upcoming_after(day, self._calendar)

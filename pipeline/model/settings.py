@@ -1,0 +1,123 @@
+"""The settings of site.yaml as one typed object: the site, its languages, lists, wiki and SMTP server."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+_WIKI_SAFE = ";@$!*(),/~:"  # what MediaWiki's wfUrlencode leaves unescaped
+
+
+class ListFormat(enum.Enum):
+    PLAIN = "plain"
+    MULTIPART = "multipart"
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    date_pattern: str
+    months: tuple[str, ...]
+    weekdays: tuple[str, ...]
+    strings: Mapping[str, str]
+    language_names: Mapping[str, str] = field(default_factory=dict)  # as in "held … in {language}"
+
+    def t(self, key: str, **values: object) -> str:
+        """Return the localised string `key` with `values` filled in."""
+        return self.strings[key].format(**values)
+
+    def format_date(self, day: dt.date) -> str:
+        """Return `day` written as this language writes dates in prose."""
+        return self.date_pattern.format(
+            day=day.day, day_ordinal=ordinal(day.day), month=self.months[day.month - 1],
+            year=day.year, weekday=self.weekdays[day.weekday()])
+
+
+_NAMED_ADDRESS = re.compile(r"(?P<name>.*?)\s*<(?P<address>[^<>\s]+@[^<>\s]+)>")
+_BARE_ADDRESS = re.compile(r"[^<>\s\"]+@[^<>\s\"]+")
+
+
+def split_address(value: str) -> tuple[str, str] | None:
+    """Return the display name and address of "Name <user@host>" or "user@host"; None for anything else.
+
+    Unlike email.utils.parseaddr, an unquoted comma or colon in the name stays in the name.
+    """
+    text = value.strip()
+    named = _NAMED_ADDRESS.fullmatch(text)
+    if named:
+        return named["name"].strip().strip('"').strip(), named["address"]
+    if _BARE_ADDRESS.fullmatch(text):
+        return "", text
+    return None
+
+
+def address_of(value: str) -> str:
+    """Return the address alone of "Name <user@host>" (the value as it is if it is no such thing)."""
+    found = split_address(value)
+    return found[1] if found else value
+
+
+def ordinal(n: int) -> str:
+    """Return 1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st."""
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+@dataclass(frozen=True)
+class MailingList:
+    name: str
+    address: str
+    languages: tuple[str, ...]
+    format: ListFormat
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str
+    port: int
+    starttls: bool
+    user: str
+    password_env: str
+
+
+@dataclass(frozen=True)
+class Wiki:
+    base_url: str
+    api_url: str
+    page_prefix: str
+    local_prefix: str
+    category: str
+    user: str
+    password_env: str
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str
+    sender: str
+    wiki: Wiki
+    smtp: Smtp
+    lists: tuple[MailingList, ...]
+    interwiki: Mapping[str, str]
+    languages: Mapping[str, Language]
+    timezones: tuple[str, ...] = ()
+    path: str = "digests/site.yaml"
+    default_language: str = "en"
+    source_hash: str = field(default="", compare=False)
+
+    def language(self, code: str) -> Language:
+        return self.languages[code]
+
+
+def encode_title(title: str) -> str:
+    """Return `title` as it stands in a wiki address: spaces as underscores, encoded as MediaWiki does."""
+    return quote(title.replace(" ", "_"), safe=_WIKI_SAFE)
+
+
+def wiki_url(site: Site, title: str) -> str:
+    """Return the https address of `title` on the archive's wiki."""
+    return site.wiki.base_url + encode_title(title)
