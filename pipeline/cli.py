@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline import timing
+from pipeline.check.archive import load_archive
 from pipeline.model.archive import Archive, DEFAULT_TEMPLATES
 from pipeline.model.diagnostics import ClinicsError, Diagnostic, Severity, UsageError, has_errors
-from pipeline.read.archive import load_archive
 from pipeline.read.catalog import describe
 from pipeline.scaffold import new_digest
 

@@ -76,7 +76,7 @@ def check(folder: Path, today: str = "2026-01-01", ignore: tuple[str, ...] = ("u
     """Return the formatted diagnostics of `folder`, sorted as the CLI prints them."""
     import datetime as dt
 
-    from pipeline.read.archive import load_archive
+    from pipeline.check.archive import load_archive
     from pipeline.model.diagnostics import Diagnostic
 
     archive = load_archive(folder, TEMPLATES, dt.date.fromisoformat(today))

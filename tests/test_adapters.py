@@ -23,7 +23,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.adapters import markdown as markdown_adapter, premailer as premailer_adapter
-from pipeline.read.archive import load_archive
+from pipeline.check.archive import load_archive
 from pipeline.read.source import load_source
 from pipeline.render.document import document
 from pipeline.render.email import html as email_html

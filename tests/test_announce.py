@@ -12,8 +12,8 @@ import yaml
 from conftest import TEMPLATES, run_cli
 from test_email_send import inbox, server  # noqa: F401 - the SMTP server fixture
 
+from pipeline.check.archive import load_archive
 from pipeline.deliver import mail as send
-from pipeline.read.archive import load_archive
 from pipeline.render.email.announce import announce, utc_offset, zone_label
 
 NOW = dt.datetime(2020, 9, 8, 9, 0, tzinfo=dt.timezone.utc)

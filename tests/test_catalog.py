@@ -37,7 +37,7 @@ def links(folder: Path, body: str) -> list[tuple[str, str, str | None]]:
     import datetime as dt
 
     from conftest import TEMPLATES
-    from pipeline.read.archive import load_archive
+    from pipeline.check.archive import load_archive
 
     (folder / "catalog.yaml").write_text(CATALOG, encoding="utf-8")
     (folder / "001.md").write_text(digest_text(1, "intro: false\n", body), encoding="utf-8")
@@ -171,7 +171,7 @@ def test_the_generated_section_in_each_output(scratch: Path) -> None:
     from conftest import TEMPLATES
     from pipeline.render.email import mime as email_mime
     from pipeline.render.wiki import page as wikitext
-    from pipeline.read.archive import load_archive
+    from pipeline.check.archive import load_archive
 
     (scratch / "catalog.yaml").write_text(CATALOG, encoding="utf-8")
     body = "## T\n\nAsk [T&S][], then use [Quarry][], then [the SQL tool][] again and [them][trust-and-safety].\n"

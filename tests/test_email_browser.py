@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from conftest import DIGESTS, ROOT, TEMPLATES, need
 
-from pipeline.read.archive import load_archive
+from pipeline.check.archive import load_archive
 from pipeline.render.email import mime as email_mime
 
 SCREENSHOTS = ROOT / "build" / "screenshots" / "email"

@@ -13,8 +13,8 @@ from conftest import DIGESTS, TEMPLATES, digest_text, run_cli
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
+from pipeline.check.archive import load_archive
 from pipeline.model.diagnostics import Diagnostic, Severity
-from pipeline.read.archive import load_archive
 from pipeline.render.email import html as email_html, mime as email_mime
 
 TODAY = dt.date(2026, 1, 1)

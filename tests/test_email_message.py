@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import DIGESTS, ROOT, TEMPLATES, digest_text
 
+from pipeline.check.archive import load_archive
 from pipeline.model.diagnostics import has_errors
-from pipeline.read.archive import load_archive
 from pipeline.render.email import letter, mime as email_mime
 
 TODAY = dt.date(2026, 1, 1)
@@ -118,7 +118,7 @@ def test_two_builds_in_two_processes_are_byte_identical(built: dict[str, bytes],
         "import datetime as dt, hashlib, sys\n"
         "from pathlib import Path\n"
         "from pipeline.render.email import mime as email_mime\n"
-        "from pipeline.read.archive import load_archive\n"
+        "from pipeline.check.archive import load_archive\n"
         "a = load_archive(Path(sys.argv[1]), Path(sys.argv[2]), dt.date(2026, 1, 1))\n"
         "h = hashlib.sha256()\n"
         "for d in a.digests:\n"

@@ -17,9 +17,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from conftest import TEMPLATES, run_cli
 
+from pipeline.check.archive import load_archive
 from pipeline.deliver import mail as send
 from pipeline.model.archive import Archive
-from pipeline.read.archive import load_archive
 from pipeline.render.email import mime as email_mime
 
 NOW = dt.datetime(2020, 7, 20, 9, 30, tzinfo=dt.timezone.utc)

@@ -9,8 +9,8 @@ import pytest
 from conftest import DIGESTS, TEMPLATES, digest_text
 from lxml import html as lxml_html
 
+from pipeline.check.archive import load_archive
 from pipeline.model.diagnostics import has_errors
-from pipeline.read.archive import load_archive
 from pipeline.render.email import mime as email_mime
 from pipeline.render.email.text import WIDTH, width
 

@@ -13,9 +13,10 @@ from conftest import ROOT, digest_text, run_cli
 
 from pipeline.build.cache import CACHE_FILE
 from pipeline.build.run import Result, build
+from pipeline.check.archive import Intros, read_digest
 from pipeline.model.digest import Digest
 from pipeline.parse.tree import Parser
-from pipeline.read.archive import FrontMatter, Intros, load_settings, read_digest, scan_meta
+from pipeline.read.archive import FrontMatter, load_settings, scan_meta
 
 TODAY = dt.date(2026, 1, 1)
 

@@ -31,7 +31,8 @@ from mediawiki import LocalWiki, mediawiki, read_html  # noqa: F401
 from pipeline.render.email import html as email_html
 from pipeline.render.email import mime as email_mime
 from pipeline.render.wiki import page as wikitext
-from pipeline.read.archive import load_archive, load_settings
+from pipeline.check.archive import load_archive
+from pipeline.read.archive import load_settings
 from pipeline.model.diagnostics import Diagnostic, has_errors
 from pipeline.model.digest import Digest
 from test_properties import (  # noqa: F401

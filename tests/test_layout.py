@@ -101,5 +101,5 @@ def test_the_checker_sees_the_imports_the_code_makes() -> None:
     """The checker sees a cycle when there is one: it is not blind to the way the code imports."""
     edges = graph()
     assert "pipeline.model.output" in edges["pipeline.render.email.mime"]
-    assert "pipeline.read.archive" in edges["pipeline.cli"]
+    assert "pipeline.check.archive" in edges["pipeline.cli"]
     assert any(target.startswith("pipeline.deliver") for target in edges["pipeline.cli"])

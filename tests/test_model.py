@@ -6,7 +6,7 @@ import pickle
 
 from conftest import DIGESTS, TEMPLATES
 
-from pipeline.read.archive import load_archive
+from pipeline.check.archive import load_archive
 
 
 def test_every_digest_summary_survives_pickling_unchanged() -> None:

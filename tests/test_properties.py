@@ -42,12 +42,13 @@ from mediawiki import LocalWiki, Reading, mediawiki, normal_url, read_html  # no
 from mwparserfromhell.nodes import ExternalLink, Heading, HTMLEntity, Tag, Text, Wikilink
 from mwparserfromhell.wikicode import Wikicode
 
+from pipeline.check.archive import Intros, read_digest
 from pipeline.model.archive import Archive
 from pipeline.model.diagnostics import Severity
 from pipeline.model.digest import Digest
 from pipeline.model.settings import Site
 from pipeline.parse.tree import Parser
-from pipeline.read.archive import Intros, load_settings, read_digest
+from pipeline.read.archive import load_settings
 from pipeline.render.document import document
 from pipeline.render.email import mime as email_mime
 from pipeline.render.email.html import render_html

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from conftest import DIGESTS, TEMPLATES, run_cli
 
+from pipeline.check.archive import load_archive
 from pipeline.deliver.wiki import plan as publishplan, publish
 from pipeline.deliver.wiki.api import (
     Api,
@@ -28,7 +29,7 @@ from pipeline.deliver.wiki.api import (
 )
 from pipeline.deliver.wiki.log import Entry, PublishLog, PublishLogError, locked, text_hash
 from pipeline.deliver.wiki.plan import Action, Change, Contest, Reason, Wanted, explain, plan
-from pipeline.read.archive import load_archive, load_settings
+from pipeline.read.archive import load_settings
 from pipeline.render.wiki import pages as wikipages
 
 URL = "https://meta.example.org/w/api.php"

@@ -102,7 +102,7 @@ def test_calendar_is_reproducible(example: Path, tmp_path: Path) -> None:
 
 
 def test_upcoming_calls_after_each_digest(example: Path) -> None:
-    from pipeline.read.archive import load_archive
+    from pipeline.check.archive import load_archive
     from pipeline.render.document import document
 
     archive = load_archive(example, TEMPLATES, dt.date(2026, 1, 1))

@@ -16,10 +16,11 @@ import pytest
 from conftest import DIGESTS, TEMPLATES, run_cli
 from mediawiki import LocalWiki, Reading, mediawiki, normal_url, read_html  # noqa: F401
 
+from pipeline.check.archive import load_archive
 from pipeline.deliver.wiki.log import PUBLISH_LOG, PublishLog
 from pipeline.model.archive import Archive
 from pipeline.parse.tree import Parser
-from pipeline.read.archive import load_archive, load_settings
+from pipeline.read.archive import load_settings
 from pipeline.render.document import document
 from pipeline.render.email.html import blocks_html, render_html
 from pipeline.render.email.mime import compose

@@ -13,9 +13,10 @@ import mwparserfromhell
 import pytest
 from conftest import DIGESTS, TEMPLATES, run_cli
 
+from pipeline.check.archive import load_archive
 from pipeline.model.archive import Archive
 from pipeline.parse.tree import Parser
-from pipeline.read.archive import load_archive, load_settings
+from pipeline.read.archive import load_settings
 from pipeline.render.document import page_title
 from pipeline.render.wiki import page as wikitext, pages as wikipages
 

@@ -18,14 +18,13 @@ from pathlib import Path
 from pipeline import timing
 from pipeline.build.cache import BuildCache, Entry, fingerprint, fingerprint_rows, folder_fingerprint
 from pipeline.build.files import write_atomic
-from pipeline.check import validate
+from pipeline.check.archive import Intros, check_parsed, check_summaries, read_digest
 from pipeline.model.archive import Archive
 from pipeline.model.diagnostics import ClinicsError, Diagnostic, has_errors
 from pipeline.model.digest import Digest, Status
 from pipeline.model.output import Output
 from pipeline.parse.tree import Parser
-from pipeline.read.archive import FrontMatter, Intros, display_prefix, load_settings, read_digest, scan_meta
-from pipeline.read.schedule import check_schedule
+from pipeline.read.archive import FrontMatter, display_prefix, load_settings, scan_meta
 from pipeline.read.source import digest_files
 from pipeline.render import calendar as ical, model_json
 from pipeline.render.email import announce, mime as email_mime
@@ -144,8 +143,7 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     cache = BuildCache(out, code)
     pending, summaries, fronts = _scan(archive, folder, cache, parse_salt)
     archive.replace_digests(sorted(summaries.values(), key=lambda d: d.path))
-    archive.diagnostics += validate.check_calls(archive.digests, today) + \
-        check_schedule(archive.calls, archive.digests)
+    archive.diagnostics += check_summaries(archive, today)
     can_render = not has_errors(archive.diagnostics)
     jobs_list = [_Job(path, display, key, can_render, {}) for path, display, key in pending]
     keys = RenderKeys(archive, render_salt)
@@ -387,7 +385,7 @@ def _finish(archive: Archive, cache: BuildCache, keys: RenderKeys, done: list[_D
         if item.context:  # made by a worker
             keys.digests[item.display, item.parse_key] = item.context
     archive.replace_digests(sorted(by_path.values(), key=lambda d: d.path))
-    result.diagnostics += validate.check_citations(archive.digests, archive.catalog)
+    result.diagnostics += check_parsed(archive)
     result.diagnostics = list(dict.fromkeys(result.diagnostics))
     if result.failed:
         return result

@@ -4,8 +4,9 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as etree
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
+from pipeline.model.calendar import Call
 from pipeline.model.catalog import Catalog
 from pipeline.model.diagnostics import Diagnostic, error, warning
 from pipeline.model.digest import Digest, Status
@@ -53,11 +54,6 @@ def _prose(el: etree.Element) -> Iterator[str]:
             if child.tail:
                 stack.append(child.tail)
             stack.append(child)
-
-
-def check_archive(digests: list[Digest], catalog: Catalog, today: dt.date | None = None) -> list[Diagnostic]:
-    """Return the problems between files: duplicates, disagreeing versions, gaps, uncited entries."""
-    return check_calls(digests, today) + check_citations(digests, catalog)
 
 
 def check_calls(digests: list[Digest], today: dt.date | None = None) -> list[Diagnostic]:
@@ -123,3 +119,34 @@ def _show(value: object) -> str:
     if hasattr(value, "staff"):
         return f"{value.staff} staff, {value.volunteers} volunteers"  # type: ignore[attr-defined]
     return str(value)
+
+
+def check_schedule(calls: Sequence[Call], digests: Sequence[Digest]) -> list[Diagnostic]:
+    """Return the problems between the schedule and the digests: duplicates, overlaps, stale calls."""
+    problems: list[Diagnostic] = []
+    digested = {d.meta.number: d for d in digests}
+    seen: dict[int, Call] = {}
+    for call in calls:
+        if call.number in digested:
+            problems.append(error(
+                "scheduled-has-digest", f"call {call.number_text} already has a digest ({digested[call.number].path})",
+                call.location, "remove the call from the schedule once its digest is written"))
+        if call.number in seen:
+            problems.append(error(
+                "duplicate-call", f"call {call.number_text} is scheduled twice (first on line "
+                f"{seen[call.number].location.line})", call.location, "keep one entry per call"))
+        seen.setdefault(call.number, call)
+    ordered = sorted(calls, key=lambda c: c.start)
+    for before, after in zip(ordered, ordered[1:]):
+        if after.start < before.end:
+            problems.append(error(
+                "overlapping-calls", f"call {after.number_text} starts at {after.start:%Y-%m-%d %H:%M} UTC, "
+                f"before call {before.number_text} ends ({before.end:%H:%M} UTC)", after.location,
+                "check the start times and durations"))
+    newest = max((d.meta.date for d in digests), default=None)
+    for call in calls:
+        if newest is not None and call.start.date() < newest:
+            problems.append(warning(
+                "stale-call", f"call {call.number_text} starts on {call.start:%Y-%m-%d}, before the newest "
+                f"digest ({newest})", call.location, "remove calls that have taken place"))
+    return problems

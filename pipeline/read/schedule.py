@@ -6,12 +6,11 @@ the newest digest, so that builds stay reproducible.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.model.calendar import Call, DEFAULT_DURATION
-from pipeline.model.diagnostics import Diagnostic, Location, error, warning
-from pipeline.model.digest import Digest, Scheduled
+from pipeline.model.diagnostics import Diagnostic, Location, error
+from pipeline.model.digest import Scheduled
 from pipeline.model.settings import Site
 from pipeline.read.source import decode
 from pipeline.read.yamldata import YamlData, check_keys, load_yaml, type_name
@@ -108,36 +107,3 @@ def _scheduled(data: YamlData, i: int, found: list[Diagnostic]) -> Scheduled | N
         found.append(error("wrong-type", "'presenter' must be text", data.at((i, "scheduled", "presenter"))))
         return None
     return Scheduled(" ".join(value["topic"].split()), " ".join(presenter.split()))
-
-
-def check_schedule(calls: Sequence[Call], digests: Sequence[Digest]) -> list[Diagnostic]:
-    """Return the problems between the schedule and the digests: duplicates, overlaps, stale calls."""
-    problems: list[Diagnostic] = []
-    digested = {d.meta.number: d for d in digests}
-    seen: dict[int, Call] = {}
-    for call in calls:
-        if call.number in digested:
-            problems.append(error(
-                "scheduled-has-digest", f"call {call.number_text} already has a digest ({digested[call.number].path})",
-                call.location, "remove the call from the schedule once its digest is written"))
-        if call.number in seen:
-            problems.append(error(
-                "duplicate-call", f"call {call.number_text} is scheduled twice (first on line "
-                f"{seen[call.number].location.line})", call.location, "keep one entry per call"))
-        seen.setdefault(call.number, call)
-    ordered = sorted(calls, key=lambda c: c.start)
-    for before, after in zip(ordered, ordered[1:]):
-        if after.start < before.end:
-            problems.append(error(
-                "overlapping-calls", f"call {after.number_text} starts at {after.start:%Y-%m-%d %H:%M} UTC, "
-                f"before call {before.number_text} ends ({before.end:%H:%M} UTC)", after.location,
-                "check the start times and durations"))
-    newest = max((d.meta.date for d in digests), default=None)
-    for call in calls:
-        if newest is not None and call.start.date() < newest:
-            problems.append(warning(
-                "stale-call", f"call {call.number_text} starts on {call.start:%Y-%m-%d}, before the newest "
-                f"digest ({newest})", call.location, "remove calls that have taken place"))
-    return problems
-
-
