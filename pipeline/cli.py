@@ -123,6 +123,14 @@ def load(args: argparse.Namespace) -> tuple[Archive | None, int]:
     return archive, status
 
 
+def _load_or_say(args: argparse.Namespace, nothing: str) -> tuple[Archive | None, int]:
+    """Return the archive as `load` does, but None, after saying `nothing` happened, when its status is not 0."""
+    archive, status = load(args)
+    if archive is not None and status != EXIT_OK:
+        print(f"clinics: {nothing}", file=sys.stderr)
+    return (archive if status == EXIT_OK else None), status
+
+
 def report(diagnostics: list[Diagnostic], strict: bool = False) -> int:
     """Print `diagnostics` sorted by place, then a summary; return the exit status they call for."""
     ordered = sorted(dict.fromkeys(diagnostics), key=Diagnostic.sort_key)
@@ -201,10 +209,8 @@ def run_catalog(args: argparse.Namespace) -> int:
 def run_send(args: argparse.Namespace) -> int:
     from pipeline.deliver import mail
 
-    archive, status = load(args)
-    if archive is None or status != EXIT_OK:
-        if archive is not None:
-            print("clinics: nothing was sent", file=sys.stderr)
+    archive, status = _load_or_say(args, "nothing was sent")
+    if archive is None:
         return status
     server = mail.server_for(archive, args.smtp_host, args.smtp_port, args.starttls)
     try:
@@ -221,10 +227,8 @@ def run_send(args: argparse.Namespace) -> int:
 def run_publish(args: argparse.Namespace) -> int:
     from pipeline.deliver.wiki import publish
 
-    archive, status = load(args)
-    if archive is None or status != EXIT_OK:
-        if archive is not None:
-            print("clinics: nothing was published", file=sys.stderr)
+    archive, status = _load_or_say(args, "nothing was published")
+    if archive is None:
         return status
     wiki = archive.site.wiki
     try:

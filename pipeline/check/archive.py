@@ -13,9 +13,9 @@ from pipeline import timing
 from pipeline.check import validate
 from pipeline.model.archive import Archive
 from pipeline.model.diagnostics import Diagnostic, Location, error, has_errors
-from pipeline.model.digest import Digest, Topic
+from pipeline.model.digest import CATALOG_ATTR, Digest, Topic
 from pipeline.model.settings import Site
-from pipeline.parse.tree import CATALOG_ATTR, Locator, Parser, check_body, parse_partial, split_topics
+from pipeline.parse.tree import Locator, Parser, check_body, parse_partial, split_topics
 from pipeline.read.archive import FrontMatter, display_path, display_prefix, load_settings
 from pipeline.read.frontmatter import read_meta
 from pipeline.read.source import digest_files, load_known, load_source

@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     import xml.etree.ElementTree as etree
 
 
+# The attribute the parser sets on an <a> element of a topic's tree that a catalog entry resolved: its id.
+# Never rendered; the renderers read it to link the entry as each output links catalog entries.
+CATALOG_ATTR = "data-catalog"
+
+
 class Status(enum.Enum):
     DRAFT = "draft"
     FINAL = "final"

@@ -32,11 +32,10 @@ from markdown.inlinepatterns import (
 from pipeline.adapters.markdown import LinkScans, backtick_processor
 from pipeline.model.catalog import Catalog
 from pipeline.model.diagnostics import Diagnostic, Location, error
-from pipeline.model.digest import Topic
+from pipeline.model.digest import CATALOG_ATTR, Topic
 from pipeline.parse.limits import MAX_DEPTH, Problem, depth, limit_nesting, limit_paragraphs
-from pipeline.read.source import shown
+from pipeline.read.text import shown
 
-CATALOG_ATTR = "data-catalog"  # set on <a> elements resolved from the catalog; never rendered
 _SPACE = re.compile(r"\s+")
 # Stops before STX/ETX: Python-Markdown's placeholders (a backslash escape, a stashed node) are not address.
 _BARE_URL = r"(?<![\w/:@])(https?://[^\s<>\[\]()\"'\x02\x03]*[^\s<>\[\]()\"'.,;:!?*_~\x02\x03])"

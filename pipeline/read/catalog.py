@@ -7,11 +7,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pipeline.model.catalog import Catalog, fold_label, page_url, split_prefix
-from pipeline.model.diagnostics import Diagnostic, Location, error
+from pipeline.model.diagnostics import Diagnostic, error
 from pipeline.model.digest import CatalogEntry, Digest
 from pipeline.model.settings import Site
-from pipeline.read.source import decode
-from pipeline.read.yamldata import YamlData, check_keys, load_yaml
+from pipeline.read.yamldata import YamlData, check_keys, read_yaml_file
 
 KINDS = ("tool", "page", "program", "group", "contact")
 _KEYS = ("id", "name", "aliases", "description", "kind", "url", "page")
@@ -22,20 +21,8 @@ _SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*\Z")
 def load_catalog(path: Path, site: Site, display: str | None = None) -> tuple[Catalog, list[Diagnostic]]:
     """Return the catalog in `path` and every problem in it."""
     shown = display or str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return Catalog(path=shown), []
-    except OSError as exc:
-        return Catalog(path=shown), [error("unreadable", f"cannot read the catalog: {exc.strerror}", Location(shown))]
-    text, problems = decode(raw, shown, "the catalog")
-    if text is None:
-        return Catalog(path=shown), problems
-    data, found = load_yaml(text, shown)
-    problems += found
-    if data is None:
-        return Catalog(path=shown), problems
-    if data.value is None:
+    data, problems = read_yaml_file(path, shown, "the catalog")
+    if data is None or data.value is None:
         return Catalog(path=shown), problems
     if not isinstance(data.value, list):
         return Catalog(path=shown), problems + [error(

@@ -9,11 +9,10 @@ import datetime as dt
 from pathlib import Path
 
 from pipeline.model.calendar import Call, DEFAULT_DURATION
-from pipeline.model.diagnostics import Diagnostic, Location, error
+from pipeline.model.diagnostics import Diagnostic, error
 from pipeline.model.digest import Scheduled
 from pipeline.model.settings import Site
-from pipeline.read.source import decode
-from pipeline.read.yamldata import YamlData, check_keys, load_yaml, type_name
+from pipeline.read.yamldata import YamlData, check_keys, read_yaml_file, type_name
 
 KEYS = ("number", "start", "duration", "link", "language", "scheduled", "note")
 
@@ -21,17 +20,7 @@ KEYS = ("number", "start", "duration", "link", "language", "scheduled", "note")
 def load_schedule(path: Path, site: Site, display: str | None = None) -> tuple[list[Call], list[Diagnostic]]:
     """Return the calls in schedule.yaml (none when it is missing) and every problem in it."""
     shown = display or str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return [], []
-    except OSError as exc:
-        return [], [error("unreadable", f"cannot read the schedule: {exc.strerror}", Location(shown))]
-    text, problems = decode(raw, shown, "the schedule")
-    if text is None:
-        return [], problems
-    data, found = load_yaml(text, shown)
-    problems += found
+    data, problems = read_yaml_file(path, shown, "the schedule")
     if data is None or data.value is None:
         return [], problems
     if not isinstance(data.value, list):

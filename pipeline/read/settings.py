@@ -10,8 +10,7 @@ from pathlib import Path
 
 from pipeline.model.diagnostics import Diagnostic, Location, error, has_errors
 from pipeline.model.settings import Language, ListFormat, MailingList, Site, Smtp, Wiki, split_address
-from pipeline.read.source import decode
-from pipeline.read.yamldata import YamlData, check_keys, expect, load_yaml, type_name
+from pipeline.read.yamldata import YamlData, check_keys, expect, read_yaml_file, type_name
 
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?\Z")
@@ -50,18 +49,8 @@ _LANGUAGE_REQUIRED = ("name", "date", "months", "weekdays", "strings")
 def load_site(path: Path, display: str | None = None) -> tuple[Site | None, list[Diagnostic]]:
     """Return the validated settings in `path`, or None and the problems found."""
     shown = display or str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None, [error("no-site", "the settings file is missing", Location(shown),
-                            "create site.yaml beside the digests (see README.md)")]
-    except OSError as exc:
-        return None, [error("unreadable", f"cannot read the settings file: {exc.strerror}", Location(shown))]
-    text, problems = decode(raw, shown, "the settings file")
-    if text is None:
-        return None, problems
-    data, found = load_yaml(text, shown)
-    problems += found
+    data, problems = read_yaml_file(path, shown, "the settings file", error(
+        "no-site", "the settings file is missing", Location(shown), "create site.yaml beside the digests (see README.md)"))
     if data is None or has_errors(problems):
         return None, problems
     if not isinstance(data.value, dict):

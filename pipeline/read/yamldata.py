@@ -6,6 +6,7 @@ tags and duplicate keys are refused with a Diagnostic at their line.
 """
 from __future__ import annotations
 
+import pathlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import yaml
 
 from pipeline.model.diagnostics import Diagnostic, Location, error
-from pipeline.read.source import character_name
+from pipeline.read.text import character_name, decode
 try:  # the C loader is several times faster; positions are the same
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
@@ -57,6 +58,26 @@ class YamlData:
     def key_at(self, path: Path) -> Location:
         """Return the location of the key that holds `path`."""
         return self.key_locations.get(path, self.at(path))
+
+
+def read_yaml_file(path: pathlib.Path, shown: str, what: str,
+                   missing: Diagnostic | None = None) -> tuple[YamlData | None, list[Diagnostic]]:
+    """Return the YAML document of the file `what` (e.g. "the catalog") at `path`, and its problems.
+
+    None when the file is missing (then `missing`, if given, is the problem), unreadable, not
+    text, or not YAML. `shown` is the path as the user sees it, for every location.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, [missing] if missing else []
+    except OSError as exc:
+        return None, [error("unreadable", f"cannot read {what}: {exc.strerror}", Location(shown))]
+    text, problems = decode(raw, shown, what)
+    if text is None:
+        return None, problems
+    data, found = load_yaml(text, shown)
+    return data, problems + found
 
 
 def load_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlData | None, list[Diagnostic]]:

@@ -16,10 +16,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pipeline import timing
 from pipeline.model.archive import Archive
 from pipeline.model.catalog import Catalog, split_prefix
-from pipeline.model.digest import CatalogEntry, Digest
+from pipeline.model.digest import CATALOG_ATTR, CatalogEntry, Digest
 from pipeline.model.output import Output
 from pipeline.model.settings import Site
-from pipeline.parse.tree import CATALOG_ATTR
 from pipeline.render.document import BLANK, Inline, Link, document
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.escape import Context
