@@ -1,4 +1,6 @@
-"""Gather a whole folder of digests into one Archive: settings, catalog, partials, digests."""
+"""A folder of digests before any is parsed: its settings, catalog and schedule, and each digest's front matter.
+
+The digests themselves are read, parsed and checked by check/archive.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass

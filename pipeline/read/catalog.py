@@ -1,4 +1,4 @@
-"""The tools and resources catalog: load and check it, resolve references, suggest fixes."""
+"""digests/catalog.yaml -> the Catalog: every entry checked, its wiki page turned into an address, the index built."""
 from __future__ import annotations
 
 import difflib

@@ -1,4 +1,4 @@
-"""digests/schedule.yaml: the upcoming calls, validated, and the calls each digest announces.
+"""digests/schedule.yaml -> the upcoming Calls, every entry checked (model/calendar.py: which are upcoming).
 
 Nothing here reads the wall clock: "upcoming" is always relative to a digest's date or to
 the newest digest, so that builds stay reproducible.

@@ -1,6 +1,6 @@
 """Planning a publish: what each page should say, and whether it is ours to change.
 
-`plan` decides from each page's current revision and the publish log (publishlog.py) what
+`plan` decides from each page's current revision and the publish log (log.py) what
 publishing does to it. A page is contested when it holds work that is not ours: it no
 longer holds the text we last sent (someone edited it since), we never published it (it
 may be someone's draft), it was deleted since we published it, or, on the main page, the

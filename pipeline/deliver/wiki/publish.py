@@ -1,4 +1,4 @@
-"""`clinics publish`: write the archive's pages to Meta-Wiki through the MediaWiki Action API.
+"""Publishing (`clinics publish`): write the archive's pages to Meta-Wiki through the MediaWiki Action API.
 
 A dry run by default: read every page's current revision, and show as a unified diff
 what publishing would change. With --yes, log in as the bot (site.yaml's wiki.user, its
@@ -6,11 +6,11 @@ bot password from the environment variable wiki.password_env) and edit: each fin
 digest version's page, the tools page, and only the generated sections of the main page.
 A page whose text is already the same is not edited.
 
-Publishing is planned (publishplan.py), then applied. A page holding someone else's work
+Publishing is planned (plan.py), then applied. A page holding someone else's work
 since our last publish is refused, with their edits and a diff, unless --overwrite names
-it. `apply` edits, each edit based on the revision that was read (wikiapi.Api.edit sends
+it. `apply` edits, each edit based on the revision that was read (api.Api.edit sends
 baserevid), so that a page changed meanwhile comes back as an edit conflict and is
-reported, never overwritten; the publish log (publishlog.py) is rewritten after every
+reported, never overwritten; the publish log (log.py) is rewritten after every
 edit, so an interrupted publish can be run again and does the rest exactly once. A
 refused or failed page makes the exit status 1, in a dry run as with --yes, once every
 other page is done.

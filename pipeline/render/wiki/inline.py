@@ -1,6 +1,6 @@
 """Inline wikitext: text and generated markup as tokens, joined so that each text is escaped in place.
 
-The writer (wikitext.py) gathers a paragraph, a list item or a cell as a list of tokens:
+The writer (page.py) gathers a paragraph, a list item or a cell as a list of tokens:
 text with its escaping context, markup it generated ('' or [[…|), and bare URLs. `join`
 escapes each text knowing the markup beside it, and writes a bare URL as a free link only
 where MediaWiki would link exactly that URL by itself.

@@ -1,8 +1,8 @@
 """Model -> wikitext: one Meta-Wiki page per digest version, written by walking the element tree.
 
 Blocks and inlines have a function each. Inline content is gathered as tokens
-(wikiinline.py) so that each piece of text is escaped knowing what stands next to it;
-wikiescape.py does all the escaping. Blocks that wiki list syntax cannot hold on one line
+(inline.py) so that each piece of text is escaped knowing what stands next to it;
+escape.py does all the escaping. Blocks that wiki list syntax cannot hold on one line
 (a quotation or a table inside a list item, a list that starts at 3) are written as
 one-line HTML, which MediaWiki accepts and renders the same.
 """
