@@ -67,7 +67,7 @@ bench: $(READY)
 
 # Rewrite the golden files of tests/cases/ from what the pipeline makes now; review the diff.
 golden: $(READY)
-	CLINICS_GOLDEN=rewrite $(PY) -m pytest -q tests/test_golden.py
+	CLINICS_GOLDEN=rewrite $(PY) -m pytest -q tests/build/test_golden.py
 
 # The lock: every dependency of every extra (runtime, test, bench, lock), pinned with its hashes.
 # `make lock` writes it anew from pyproject.toml, keeping the pins that still fit; `make upgrade` takes

@@ -17,7 +17,7 @@ combinations pass"; the exit status is 1 if any failed (an install that fails is
     .venv/bin/python tests/matrix.py                       # the whole matrix
     .venv/bin/python tests/matrix.py --list                # the combinations, without running them
     .venv/bin/python tests/matrix.py --only lxml --jobs 2  # both lxml combinations, two at a time
-    .venv/bin/python tests/matrix.py --only pyyaml-oldest --pytest-args "-x tests/test_model.py"
+    .venv/bin/python tests/matrix.py --only pyyaml-oldest --pytest-args "-x tests/model/test_model.py"
 
 `--only` takes a library's name (its two combinations), `all` (the all-newest one) or a combination's
 name as in its log file (`lxml-oldest`). This file's name does not start with test_: pytest never collects it.
@@ -310,7 +310,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help=f"run N combinations at a time (default 1, at most {MAX_JOBS})")
     parser.add_argument("--pytest-args", default="", metavar="ARGS",
-                        help='more arguments for pytest, as one string: "-x tests/test_model.py"')
+                        help='more arguments for pytest, as one string: "-x tests/model/test_model.py"')
     parser.add_argument("--list", action="store_true", help="print the combinations without running them")
     options = parser.parse_args(argv)
     if not 1 <= options.jobs <= MAX_JOBS:

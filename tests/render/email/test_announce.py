@@ -10,7 +10,7 @@ from pathlib import Path
 import icalendar
 import yaml
 from conftest import TEMPLATES, run_cli
-from test_email_send import inbox, server  # noqa: F401 - the SMTP server fixture
+from smtp import inbox, server  # noqa: F401 - the SMTP server fixture
 
 from pipeline.check.archive import load_archive
 from pipeline.deliver import mail as send

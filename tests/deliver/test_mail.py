@@ -6,16 +6,13 @@ import email
 import email.policy
 import io
 import json
-import socket
-from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from conftest import TEMPLATES, run_cli
+from smtp import SENDER, Inbox, free_port, inbox, server  # noqa: F401 - the SMTP server fixture
 
 from pipeline.check.archive import load_archive
 from pipeline.deliver import mail as send
@@ -23,57 +20,12 @@ from pipeline.model.archive import Archive
 from pipeline.render.email import mime as email_mime
 
 NOW = dt.datetime(2020, 7, 20, 9, 30, tzinfo=dt.timezone.utc)
-SENDER = "wikimedia-clinics@wikimedia.org"
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it accepts and answers DATA with queued replies."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes, bool]] = []
-        self.replies: list[str] = []
-        self.logins: list[tuple[bytes, bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        reply = self.replies.pop(0) if self.replies else "250 2.0.0 Accepted"
-        if reply.startswith("250"):
-            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content,
-                                  bool(session.authenticated)))
-        return reply
-
-    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                     auth_data: Any) -> AuthResult:
-        assert isinstance(auth_data, LoginPassword)
-        self.logins.append((auth_data.login, auth_data.password))
-        return AuthResult(success=auth_data.password == b"s3cret", handled=False)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), authenticator=handler.authenticate,
-                            auth_require_tls=False)
-    controller.start()
-    try:
-        yield handler, controller.port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
 def archive(example: Path) -> Archive:
     """Return a copy of the example archive, so that its sent log is the test's own."""
     return load_archive(example, TEMPLATES, dt.date(2026, 1, 1))
-
-
-def server(port: int, starttls: bool = False, password: str = "") -> send.Server:
-    return send.Server("127.0.0.1", port, starttls, SENDER, password, "CLINICS_SMTP_PASSWORD")
 
 
 def log_events(archive: Archive) -> list[tuple[str, str, str]]:

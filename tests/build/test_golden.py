@@ -11,9 +11,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DIGESTS, run_cli
+from conftest import DIGESTS, ROOT, run_cli
 
-CASES = Path(__file__).parent / "cases"
+CASES = ROOT / "tests" / "cases"
 KEPT = ("email/*.txt", "email/*.html", "email/*/*.eml", "wiki/*.wiki")  # the outputs a golden case holds
 REWRITE = os.environ.get("CLINICS_GOLDEN") == "rewrite"
 

@@ -39,7 +39,7 @@ from pathlib import Path
 import pytest
 from conftest import DIGESTS, ROOT
 
-BAD = Path(__file__).resolve().parent / "bad"
+BAD = ROOT / "tests" / "bad"
 CASES = sorted(p.name for p in BAD.iterdir() if (p / "expected").is_file())
 NOT_INPUT = {"expected", "recipe.json"}
 FILTERED = "uncited-entry"  # the project catalog has entries no case cites
