@@ -145,7 +145,7 @@ def make_runs(corpus: Path, out: Path, edits: int = 3) -> dict[str, object]:
 
 def hostile_inputs(work: Path) -> dict[str, object]:
     """Time `build` on every case of the bad-input corpus (tests/bad/), as a user runs it."""
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "check")]
     from test_bad_corpus import BAD, CASES, TODAY, prepare, read_expected
 
     seconds = {}
