@@ -9,13 +9,14 @@ Two internals, each worth a share of what a user waits for (measured on the exam
   let it do (allow_network=False); loading requests costs 14% of `make` after a one-digest edit.
   It is imported here while a stand-in holds the name `requests` in sys.modules.
 
-`inliner(css)` checks that these internals are there and give premailer's own answer on a probe
-message; where they do not, it returns premailer used only through its public API.
+`inliner(css)` checks that these internals are there with the parameters it passes them, and that
+the parsed rules have the shape it keeps; where they do not, it returns premailer used only through
+its public API. PROBE is a message the contract test inlines both ways.
 """
 from __future__ import annotations
 
-import contextlib
 import importlib
+import inspect
 import logging
 import sys
 import types
@@ -58,7 +59,13 @@ OPTIONS: dict[str, Any] = dict(
     allow_network=False, allow_loading_external_files=False, disable_link_rewrites=True, keep_style_tags=False,
     remove_classes=False, strip_important=True, cache_css_parsing=True, disable_validation=True,
     cssutils_logging_level=logging.CRITICAL)
-_INTERNALS = ("_parse_style_rules", "_css_rules_to_string", "_process_css_text", "_style_to_basic_html_attributes")
+# The private methods the Inliner uses or overrides, with the parameters it passes them.
+_INTERNALS = {
+    "_parse_style_rules": ("self", "css_body", "ruleset_index"),
+    "_css_rules_to_string": ("self", "rules"),
+    "_process_css_text": ("self", "css_text", "index", "rules", "head"),
+    "_style_to_basic_html_attributes": ("self", "element", "style_content", "force"),
+}
 # A message with what the stylesheet styles, and an @media rule's leftover: the probe of the contract.
 PROBE = ('<html><head></head><body><div class="wrapper"><h1 style="color:red">T</h1><p class="dateline">d</p>'
          '<table><tr><td>c</td></tr></table><p>p <a href="https://a.org">a</a> <code>c</code></p></div>'
@@ -117,19 +124,35 @@ class Inliner(premailer.Premailer):
 
 
 def inliner(css: str) -> Inliner | PublicInliner:
-    """Return the fastest inliner of `css` that gives premailer's own answer on the probe message."""
-    public = PublicInliner(css)
+    """Return the fast inliner of `css` where premailer's internals have the shape it expects, else the public one.
+
+    The shape is checked, not the answers: a probe message inlined both ways cost a twentieth of a
+    one-digest build. tests/adapters/test_adapters.py holds the answers against the stock library.
+    """
     version = getattr(premailer, "__version__", "?")
-    missing = [name for name in _INTERNALS if not callable(getattr(premailer.Premailer, name, None))]
-    if missing:
-        fall_back("premailer", version, f"it has no {', '.join(missing)}")
-        return public
-    fast: Inliner | None = None
-    with contextlib.suppress(Exception):  # internals of another shape: any failure means "not as expected"
+    changed = [name for name, parameters in _INTERNALS.items() if _parameters(name) != parameters]
+    if changed:
+        fall_back("premailer", version, f"its {', '.join(changed)} {'is' if len(changed) == 1 else 'are'} "
+                  "not what this adapter was written for")
+        return PublicInliner(css)
+    try:
         fast = Inliner(css)
-        if fast.inline(PROBE) != public.inline(PROBE):
-            fast = None
-    if fast is None:
-        fall_back("premailer", version, "its private stylesheet methods do not work as expected")
-        return public
+    except Exception as exc:  # internals of another shape inside: not what the adapter expects
+        fall_back("premailer", version, f"its private stylesheet methods failed ({type(exc).__name__})")
+        return PublicInliner(css)
+    if not all(isinstance(rule, tuple) and isinstance(rule[1], str) for rule in fast.rules) or \
+            not isinstance(fast.media, str):
+        fall_back("premailer", version, "its private stylesheet methods answer in another shape")
+        return PublicInliner(css)
     return fast
+
+
+def _parameters(name: str) -> tuple[str, ...] | None:
+    """Return the parameter names of premailer's Premailer.`name`, None if it has no such method."""
+    member = getattr(premailer.Premailer, name, None)
+    if not callable(member):
+        return None
+    try:
+        return tuple(inspect.signature(member).parameters)
+    except (TypeError, ValueError):
+        return None
