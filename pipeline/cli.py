@@ -165,7 +165,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from pipeline.build.run import build, locked
+    from pipeline.build.run import build
+    from pipeline.build.staging import locked
 
     if not args.digests.is_dir():
         print(f"clinics: error: no folder of digests at '{args.digests}'", file=sys.stderr)

@@ -332,7 +332,7 @@ def test_a_digest_language_that_names_a_path_is_refused(scratch: Path, language:
 def test_every_output_path_stays_under_build(tmp_path: Path) -> None:
     # What a stage writes is named by the file name (NNN, NNN.LANG), a list name and a call number,
     # each refused above or in tests/bad/ when it is not a plain name: no path can climb out.
-    from pipeline.build.run import stages
+    from pipeline.build.stages import stages
 
     archive = load_archive(DIGESTS, TEMPLATES, TODAY)
     paths = []

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_cli
 
-from pipeline.build.run import PAUSE_BEFORE_COMMIT
+from pipeline.build.staging import PAUSE_BEFORE_COMMIT
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
