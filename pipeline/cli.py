@@ -166,17 +166,20 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_build(args: argparse.Namespace) -> int:
     from pipeline.build.run import build
-    from pipeline.build.staging import locked
+    from pipeline.build.staging import check_out, locked
 
     if not args.digests.is_dir():
         print(f"clinics: error: no folder of digests at '{args.digests}'", file=sys.stderr)
         return EXIT_USAGE
     try:
+        check_out(args.out, [args.digests, templates_folder(args)])
         with locked(args.out):
             result = build(args.digests, templates_folder(args), args.out, args.only,
                            args.today or dt.date.today(), args.jobs, args.strict)
     except ClinicsError as exc:
         return fail(exc)
+    for note in result.notes:
+        print(f"clinics: note: {note}", file=sys.stderr)
     status = report(result.diagnostics, args.strict)
     if result.failed:
         print("clinics: nothing was written", file=sys.stderr)

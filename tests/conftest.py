@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DIGESTS = ROOT / "digests"
 TEMPLATES = ROOT / "templates"
 REQUIRE_ALL = os.environ.get("CLINICS_REQUIRE_ALL") == "1"
+# The build cache's key (pipeline.build.cache): the tests' own, never the user's; child processes inherit it.
+os.environ.setdefault("CLINICS_CACHE_KEY", str(Path(tempfile.mkdtemp(prefix="clinics-tests-")) / "cache-key"))
 
 # Property tests draw the same examples on every run, so that CI fails (or passes) for everyone alike.
 hypothesis.settings.register_profile("clinics", derandomize=True, database=None)

@@ -8,7 +8,7 @@ import shutil
 import signal
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import timing
@@ -38,7 +38,7 @@ class Result:
     unchanged: int = 0
     parsed: int = 0
     rendered: int = 0
-
+    notes: list[str] = field(default_factory=list)  # about the build itself: a cache not used, and why
     strict: bool = False
 
     @property
@@ -122,8 +122,10 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     _context = _Context(archive, parser, intros, staging, out, chosen, keys, fronts)
     try:
         done = _run_jobs(jobs_list, jobs)
-        return _finish(archive, cache, keys, done, chosen, out, staging, only, strict,
-                       fingerprint(parse_salt, render_salt))
+        result = _finish(archive, cache, keys, done, chosen, out, staging, only, strict,
+                         fingerprint(parse_salt, render_salt))
+        result.notes[:0] = [cache.note] if cache.note else []
+        return result
     finally:
         _context = None
         shutil.rmtree(staging, ignore_errors=True)
@@ -295,7 +297,7 @@ def _finish(archive: Archive, cache: BuildCache, keys: RenderKeys, done: list[_D
                     result.written += commit(staging / item.staged / path, out / path)
     _write_pages(archive, cache, chosen, out, produced, result, salt)
     result.unchanged = len(produced) - result.written
-    remove_stale(out, produced, set(only))
+    result.notes += remove_stale(out, produced, set(only))
     cache.world, cache.contexts = keys.world, keys.known(cache.entries)
     cache.save({d.path for d in archive.digests} | {item.display for item in done})
     return result

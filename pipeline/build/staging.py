@@ -19,7 +19,7 @@ from pathlib import Path
 from pipeline import timing
 from pipeline.build.files import write_atomic
 from pipeline.build.stages import stages
-from pipeline.model.diagnostics import ClinicsError
+from pipeline.model.diagnostics import ClinicsError, UsageError
 
 MANIFEST = ".manifest.json"
 
@@ -100,7 +100,14 @@ def locked(out: Path) -> Iterator[None]:
     out.mkdir(parents=True, exist_ok=True)
     lock = out / ".lock"
     try:
-        with open(lock, "w") as handle:
+        try:  # never through a symbolic link: opening one for writing would write where it points
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ClinicsError(f"'{lock}' is a symbolic link, not the build's lock file",
+                                   "remove it (the build makes its own) and build again") from exc
+            raise
+        with os.fdopen(fd, "w") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
@@ -116,6 +123,20 @@ def locked(out: Path) -> Iterator[None]:
             out.rmdir()
 
 
+def check_out(out: Path, sources: Iterable[Path]) -> None:
+    """Raise UsageError when the output folder is, holds or lies inside one of the `sources` folders.
+
+    A build writes and deletes under its output folder: among the digests or the templates, it
+    would mix its files with the sources, and its next build could remove them.
+    """
+    target = out.resolve()
+    for source in sources:
+        folder = source.resolve()
+        if target == folder or folder in target.parents or target in folder.parents:
+            raise UsageError(f"--out '{out}' {'is' if target == folder else 'overlaps'} the source folder '{source}'",
+                             "build into a folder of its own, e.g. --out build")
+
+
 def same(target: Path, data: bytes) -> bool:
     try:
         return target.stat().st_size == len(data) and target.read_bytes() == data
@@ -123,21 +144,53 @@ def same(target: Path, data: bytes) -> bool:
         return False
 
 
-def remove_stale(out: Path, produced: set[str], only: set[str]) -> None:
-    """Delete the files an earlier build made that this one no longer makes, in the stages built."""
+def remove_stale(out: Path, produced: set[str], only: set[str]) -> list[str]:
+    """Delete the files an earlier build made that this one no longer makes, in the stages built.
+
+    The manifest is read as untrusted: an entry is removed only if it names a file inside its
+    stage's folder of `out`, through no symbolic link; anything else is left alone, and named in the
+    notes returned.
+    """
     manifest_path = out / MANIFEST
+    notes = []
     try:
         previous = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        previous = {}
     except (OSError, ValueError):
         previous = {}
+        notes.append(f"{manifest_path} could not be read; files earlier builds made and this one does not are kept")
+    if not isinstance(previous, dict):
+        previous = {}
+        notes.append(f"{manifest_path} is not a manifest; files earlier builds made and this one does not are kept")
+    root = out.resolve()
     current = {}
     for stage in stages():
         files = sorted(p for p in produced if p.startswith(stage.prefix))
+        listed = previous.get(stage.name, [])
+        listed = [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
         if only and stage.name not in only:
-            files = previous.get(stage.name, [])
+            files = [p for p in listed if _inside(root, p, stage.prefix)]
         else:
-            for stale in set(previous.get(stage.name, [])) - set(files):
+            for stale in sorted(set(listed) - set(files)):
+                if not _inside(root, stale, stage.prefix):
+                    notes.append(f"{manifest_path} names '{stale}', which is not a file of the {stage.name} stage "
+                                 "of this folder: left alone")
+                    continue
                 with contextlib.suppress(OSError):
                     (out / stale).unlink()
         current[stage.name] = files
     write_atomic(manifest_path, json.dumps(current, indent=1, sort_keys=True).encode())
+    return notes
+
+
+def _inside(root: Path, name: str, prefix: str) -> bool:
+    """Return whether `name` is a plain relative path under `prefix` whose folder is inside `root`."""
+    parts = Path(name).parts
+    if not name.startswith(prefix) or Path(name).is_absolute() or ".." in parts or "\\" in name or "\0" in name:
+        return False
+    try:
+        folder = (root / name).parent.resolve(strict=False)
+    except (OSError, RuntimeError):
+        return False
+    return folder == root or root in folder.parents
