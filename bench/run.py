@@ -27,6 +27,7 @@ TARGETS = {
     "scaling_10000_over_100": 1.2,
     "peak_rss_10000_mb": 150,
     "hostile_slowest_s": 2.0,  # issue 8: no input, however hostile, takes longer
+    "unknown_refs_3000_s": 3.0,  # `check` of 3,000 unknown references against a 1,000-entry catalog
 }
 
 
@@ -163,6 +164,30 @@ def hostile_inputs(work: Path) -> dict[str, object]:
             "median_s": sorted(seconds.values())[len(seconds) // 2]}
 
 
+def unknown_references(work: Path, entries: int = 1000, references: int = 3000) -> dict[str, object]:
+    """Time `check` of a digest citing `references` unknown labels against a catalog of `entries`, each hinted."""
+    folder = work / "unknown-refs"
+    folder.mkdir()
+    shutil.copyfile(ROOT / "digests" / "site.yaml", folder / "site.yaml")
+    catalog = "".join(f"- id: tool-{i}\n  name: Tool number {i}\n  aliases: [T{i}, Instrument {i} of the wiki]\n"
+                      f"  description: The {i}th tool.\n  kind: tool\n  url: https://tools.example.org/{i}\n"
+                      for i in range(entries))
+    (folder / "catalog.yaml").write_text(catalog, encoding="utf-8")
+    # Misspelt names, each close to some entries and each different: every one asks for a suggestion.
+    lines = "".join(f"    * See [this][Tool numbr {i * 7 % entries}{'x' * (i % 5)}].\n" for i in range(references))
+    (folder / "001.md").write_text(f"---\nnumber: 1\ndate: 2020-06-15\nintro: false\n---\n## Many links\n\n"
+                                   f"* Volunteer:\n{lines}", encoding="utf-8")
+    start = time.perf_counter()
+    proc = subprocess.run([PY, "-m", "pipeline", "check", "--digests", str(folder), "--today", "2026-01-01"],
+                          cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    shutil.rmtree(folder)
+    if proc.stderr.count("error[unknown-ref]") != references:
+        raise SystemExit(f"bench: the unknown references were not all reported:\n{proc.stderr[-2000:]}")
+    return {"entries": entries, "references": references, "wall": wall,
+            "suggested": proc.stderr.count("did you mean")}
+
+
 def main() -> int:
     n = int(os.environ.get("BENCH_N", os.environ.get("N", "1000")))
     large = os.environ.get("BENCH_LARGE") == "1"
@@ -192,6 +217,7 @@ def main() -> int:
             shutil.rmtree(extra)
         report["scaling"] = scaling
         report["hostile"] = hostile_inputs(work)
+        report["unknown_refs"] = unknown_references(work)
         report["ratios"] = ratios(report, files)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -213,6 +239,7 @@ def ratios(report: dict, files: int) -> dict[str, float]:
         "touch_one_make_s": report["make"]["touch_one_wall"],
         "touch_nothing_make_s": report["make"]["touch_nothing_wall"],
         "hostile_slowest_s": report["hostile"]["slowest_s"],
+        "unknown_refs_3000_s": report["unknown_refs"]["wall"],
     }
     scaling = report["scaling"]
     if 10_000 in scaling:
@@ -250,6 +277,9 @@ def print_report(report: dict) -> None:
     hostile = report["hostile"]
     print(f"hostile inputs  {hostile['cases']} cases of tests/bad/, one `build` each: median "
           f"{hostile['median_s']:.2f} s, slowest {hostile['slowest_s']:.2f} s ({hostile['slowest']})")
+    unknown = report["unknown_refs"]
+    print(f"unknown refs    `check` of {unknown['references']:,} unknown references against {unknown['entries']:,} "
+          f"catalog entries: {unknown['wall']:.2f} s wall, {unknown['suggested']:,} with a suggestion")
     print("\ntargets")
     for name, value in report["ratios"].items():
         goal = TARGETS[name]

@@ -5,6 +5,8 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import yaml
+
 from pipeline.model.diagnostics import ClinicsError
 from pipeline.read.schedule import load_schedule
 from pipeline.read.settings import load_site
@@ -56,7 +58,7 @@ def new_digest(folder: Path, number_text: str, language: str | None, date: dt.da
         else f"{number:03d}.md"
     path = folder / name
     topic = {"es": "Título del tema", "ru": "Название темы"}.get(code, "Topic title")
-    text = _TEMPLATE.format(number=number, date=date.isoformat(), language=code, topic=topic,
+    text = _TEMPLATE.format(number=number, date=date.isoformat(), language=_plain(code), topic=topic,
                             time=f'time: "{time:%H:%M}"\n' if time else "")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -65,3 +67,8 @@ def new_digest(folder: Path, number_text: str, language: str | None, date: dt.da
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     return path
+
+
+def _plain(code: str) -> str:
+    """Return `code` as YAML reads it back as that text: quoted where YAML 1.1 reads a word as a boolean (no, on)."""
+    return code if isinstance(yaml.safe_load(f"x: {code}")["x"], str) else f'"{code}"'

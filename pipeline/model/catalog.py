@@ -1,6 +1,7 @@
 """The catalog of tools and resources: its entries, and the index from every id, name and alias."""
 from __future__ import annotations
 
+import collections
 import difflib
 import functools
 import re
@@ -39,13 +40,55 @@ class Catalog:
         return self.index[entry_id]
 
     def suggest(self, label: str) -> str:
-        """Return a hint naming the nearest ids to `label`."""
-        close = difflib.get_close_matches(fold_label(label), list(self.index), n=3, cutoff=0.6)
-        ids = list(dict.fromkeys(self.index[c].id for c in close))
+        """Return a hint naming the nearest ids to `label`.
+
+        difflib compares `label` with each candidate in turn, some ten microseconds each: against
+        every key of a large catalog, a thousand unknown references took half a minute. The
+        candidates are the keys sharing the most three-letter pieces with `label`, the rarest pieces
+        counted first (at most SUGGESTION_BUDGET keys looked at, SUGGESTION_CANDIDATES compared), and
+        each label is answered once.
+        """
+        folded = fold_label(label)
+        if folded not in self._suggested:
+            counts: collections.Counter[str] = collections.Counter()
+            touched = 0
+            for piece in sorted(_pieces(folded), key=lambda p: (len(self._by_piece.get(p, ())), p)):
+                keys = self._by_piece.get(piece, ())  # the rarest pieces first: they tell the most
+                if touched and touched + len(keys) > SUGGESTION_BUDGET:
+                    break
+                counts.update(keys)
+                touched += len(keys)
+            candidates = [key for key, _ in counts.most_common(SUGGESTION_CANDIDATES)]
+            close = difflib.get_close_matches(folded, candidates, n=3, cutoff=0.6)
+            self._suggested[folded] = list(dict.fromkeys(self.index[c].id for c in close))
+        ids = self._suggested[folded]
         if not ids:
             return "add an entry to the catalog, or define the link in the digest: [label]: https://…"
         quoted = " or ".join(f"'{i}'" for i in ids)
         return f"did you mean {quoted}?"
+
+    @functools.cached_property
+    def _by_piece(self) -> dict[str, list[str]]:
+        """Each three-letter piece of an index key -> the keys holding it."""
+        found: dict[str, list[str]] = {}
+        for key in self.index:
+            for piece in _pieces(key):
+                found.setdefault(piece, []).append(key)
+        return found
+
+    @functools.cached_property
+    def _suggested(self) -> dict[str, list[str]]:
+        return {}
+
+
+SUGGESTION_CANDIDATES = 20
+SUGGESTION_BUDGET = 2000  # keys looked at per suggestion, whatever the catalog's size
+
+
+def _pieces(text: str) -> set[str]:
+    """Return the three-letter pieces of `text`, padded so that a short word has some."""
+    padded = f"  {text} "
+    return {padded[i:i + 3] for i in range(len(padded) - 2)}
 
 
 def fold_label(label: str) -> str:

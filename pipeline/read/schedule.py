@@ -15,6 +15,7 @@ from pipeline.model.settings import Site
 from pipeline.read.yamldata import YamlData, check_keys, read_yaml_file, type_name
 
 KEYS = ("number", "start", "duration", "link", "language", "scheduled", "note")
+EARLIEST, LATEST = 2000, 2999  # the years a call may start in
 
 
 def load_schedule(path: Path, site: Site, display: str | None = None) -> tuple[list[Call], list[Diagnostic]]:
@@ -52,7 +53,10 @@ def _read_call(data: YamlData, i: int, site: Site, problems: list[Diagnostic]) -
         found.append(error("not-https", f"meeting link {link!r} is not an https:// address",
                            data.at((i, "link")), "paste the meeting's full https:// link"))
     language = item.get("language", site.default_language)
-    if language not in site.languages:
+    if not isinstance(language, str):
+        found.append(error("wrong-type", f"'language' must be one language code, not {type_name(language)}",
+                           data.at((i, "language")), "a call is held in one language: write e.g. 'language: es'"))
+    elif language not in site.languages:
         found.append(error("unknown-language", f"language {language!r} is not in {site.path}",
                            data.at((i, "language")), f"languages in {site.path}: {', '.join(site.languages)}"))
     scheduled = _scheduled(data, i, found)
@@ -78,6 +82,10 @@ def _start(data: YamlData, i: int, found: list[Diagnostic]) -> dt.datetime | Non
         return None
     if start.tzinfo is None or start.utcoffset() != dt.timedelta(0):
         found.append(error("bad-start", f"start {value!r} is not in UTC", data.at((i, "start")), hint))
+        return None
+    if not EARLIEST <= start.year <= LATEST:  # every time zone of the world, and a week before, stay on the calendar
+        found.append(error("bad-start", f"start {value!r} is not a date the program could hold a call on",
+                           data.at((i, "start")), f"write a year from {EARLIEST} to {LATEST}"))
         return None
     return start.astimezone(dt.timezone.utc)
 

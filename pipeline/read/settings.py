@@ -128,8 +128,8 @@ class _SiteReader:
             lists=self.lists(languages), interwiki=self.interwiki(), languages=languages,
             timezones=self.timezones(), path=shown)
 
-    def typed(self, path: tuple[object, ...], kind: type, expected: str) -> None:
-        problem = expect(self.data, path, kind, expected)
+    def typed(self, path: tuple[object, ...], kind: type, expected: str, hint: str = "") -> None:
+        problem = expect(self.data, path, kind, expected, hint)
         if problem:
             self.problems.append(problem)
 
@@ -193,7 +193,10 @@ class _SiteReader:
             codes = item.get("languages") if isinstance(item.get("languages"), list) else []
             declared = self._get(("languages",))
             for j, code in enumerate(codes):
-                if code not in (declared if isinstance(declared, dict) else languages):
+                if not isinstance(code, str):
+                    self.typed(path + ("languages", j), str, "a language code",
+                               "list the codes of the list's languages, e.g. 'languages: [en, es]'")
+                elif code not in (declared if isinstance(declared, dict) else languages):
                     self.problems.append(error("unknown-language", f"list language '{code}' is not in 'languages'",
                                                self.data.at(path + ("languages", j)),
                                                "known: " + ", ".join(languages)))
@@ -253,15 +256,39 @@ class _SiteReader:
         return Language(code, self.text(path + ("name",)), self.text(path + ("date",)),
                         tuple(map(str, months)), tuple(map(str, weekdays)),
                         {str(k): str(v) for k, v in strings.items()},
-                        {str(k): str(v) for k, v in (item.get("language_names") or {}).items()})
+                        {str(k): str(v) for k, v in self.names(path + ("language_names",)).items()})
+
+    def names(self, path: tuple[object, ...]) -> dict[object, object]:
+        """Return the optional mapping of language codes to names at `path`, after checking it is one."""
+        value = self._get(path)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.typed(path, dict, "a mapping of language codes to names",
+                       "write it as {en: English, es: Spanish}, or leave it out")
+            return {}
+        for key, name in value.items():
+            if not isinstance(name, str):
+                self.typed(path + (key,), str, "text, the language's name", "write the name as plain text")
+                return {}
+        return value
 
     def check_fields(self, path: tuple[object, ...], pattern: str, allowed: set[str]) -> None:
         try:
-            names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name}
+            fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(pattern)
+                      if name is not None]
         except ValueError as exc:
-            names = set()
+            fields = []
             self.problems.append(error("bad-pattern", f"'{_name(path)}': {exc}", self.data.at(path),
                                        "write literal braces as {{ and }}"))
+        names = {name for name, _, _ in fields if name.isidentifier()}
+        for name, spec, conversion in fields:
+            if spec or conversion or not name.isidentifier():  # {n:>9999999}, {n!r}, {n.attr}, {n[0]}, {}
+                written = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+                self.problems.append(error(
+                    "bad-pattern", f"'{_name(path)}' writes '{written}': a pattern holds plain fields only",
+                    self.data.at(path), "write the field as {name}, with no format, conversion, index or "
+                                        "attribute; write a literal brace as {{ or }}"))
         for name in sorted(names - allowed):
             fields = ", ".join("{" + field + "}" for field in sorted(allowed))
             self.problems.append(error("bad-pattern", f"'{_name(path)}' uses unknown field '{{{name}}}'",

@@ -36,8 +36,9 @@ class Source:
 
 
 def digest_files(folder: Path) -> list[Path]:
-    """Return the Markdown files in `folder`, sorted by name."""
-    names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(".md") and entry.is_file())
+    """Return the Markdown files in `folder`, sorted by name; a dangling link among them too, to be reported."""
+    names = sorted(entry.name for entry in os.scandir(folder)
+                   if entry.name.endswith(".md") and (entry.is_file() or entry.is_symlink()))
     return [folder / name for name in names]
 
 

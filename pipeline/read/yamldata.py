@@ -208,6 +208,13 @@ class _Converter:
             # Dates are checked by whoever reads them, with exact messages; 17:30 is a time, not
             # YAML 1.1's base-60 integer 1050.
             return node.value
+        if node.tag == "tag:yaml.org,2002:float" and node.value.lower().lstrip("+-") in (".inf", ".nan"):
+            self.diagnostics.append(error(
+                "yaml-number", f"'{node.value}' is YAML for an infinity or not-a-number, which no setting takes",
+                self.loc(node), "write a plain number, or put the value in quotes if it is text"))
+            return None
+        if node.tag == "tag:yaml.org,2002:float" and ":" in node.value:
+            return node.value  # YAML 1.1's base-60 float: text, as the time 17:30 is
         if node.tag == "tag:yaml.org,2002:int" and _OCTAL.match(node.value):
             return int(node.value.replace("_", ""))
         constructor = yaml.SafeLoader.yaml_constructors[node.tag]
