@@ -5,6 +5,7 @@ so that each gets the same limits and the same located errors.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 
@@ -72,6 +73,19 @@ def invisible_characters(text: str, display: str) -> list[Diagnostic]:
         column = offset - (text.rfind("\n", 0, offset) + 1) + 1
         count = len(pattern.findall(text))
         problems.append(make(found.group(), count, Location(display, line, column)))
+    return problems
+
+
+def invisible_in_value(value: str, location: Location) -> list[Diagnostic]:
+    """Return for a value a YAML escape wrote ("\\x1b", "\\u202e") the error or warning its characters typed would get."""
+    problems = []
+    for pattern, make in ((_CONTROL, _control_error), (_BIDI, _bidi_warning)):
+        found = pattern.findall(value)
+        if found:
+            problem = make(found[0], len(found), location)
+            problems.append(dataclasses.replace(problem, message=problem.message.replace(
+                "the file contains", "this value holds, written as an escape,"),
+                hint="delete the escape (\\x.., \\u.... or \\0) from the quoted value"))
     return problems
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from pipeline.model.diagnostics import Diagnostic, Location, error
-from pipeline.read.text import character_name, decode
+from pipeline.read.text import character_name, decode, invisible_in_value
 try:  # the C loader is several times faster; positions are the same
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
@@ -181,7 +181,10 @@ class _Converter:
             if node.tag != _SEQ:
                 return self.bad_tag(node)
             return [self.convert(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self.scalar(node)
+        value = self.scalar(node)
+        if isinstance(value, str) and node.style == '"':  # only a double-quoted scalar holds escapes
+            self.diagnostics += invisible_in_value(value, self.loc(node))
+        return value
 
     def alias(self, node: yaml.Node, path: Path) -> Any:
         """Report an alias at its own place, once a line; a scalar's value is kept, a list's or mapping's is not.
