@@ -121,3 +121,26 @@ def encode_title(title: str) -> str:
 def wiki_url(site: Site, title: str) -> str:
     """Return the https address of `title` on the archive's wiki."""
     return site.wiki.base_url + encode_title(title)
+
+
+# What MediaWiki refuses in a title ($wgLegalTitleChars leaves these out), and its length limit in bytes.
+_TITLE_ILLEGAL = re.compile(r"[#<>\[\]|{}\x00-\x1f\x7f\ufffd]")
+_TITLE_BYTES = 255
+
+
+def title_problem(title: str) -> str | None:
+    """Return why MediaWiki would refuse `title` as (part of) a page title, or None if it takes it."""
+    if not title.strip():
+        return "it is empty"
+    bad = _TITLE_ILLEGAL.search(title)
+    if bad:
+        return f"MediaWiki allows no {bad.group()!r} in a title"
+    if "~~~" in title:
+        return "MediaWiki allows no '~~~' in a title"
+    if re.search(r"%[0-9A-Fa-f]{2}", title):
+        return "a title holds no %-escapes: write the characters themselves"
+    if any(part in (".", "..") for part in title.split("/")):
+        return "MediaWiki allows no '.' or '..' between slashes"
+    if len(title.encode("utf-8")) > _TITLE_BYTES:
+        return f"it is longer than MediaWiki's {_TITLE_BYTES} bytes"
+    return None

@@ -9,7 +9,7 @@ from pathlib import Path
 from pipeline.model.catalog import Catalog, fold_label, page_url, split_prefix
 from pipeline.model.diagnostics import Diagnostic, error
 from pipeline.model.digest import CatalogEntry, Digest
-from pipeline.model.settings import Site
+from pipeline.model.settings import Site, title_problem
 from pipeline.read.yamldata import YamlData, check_keys, read_yaml_file
 
 KINDS = ("tool", "page", "program", "group", "contact")
@@ -78,6 +78,10 @@ def _read_entry(data: YamlData, i: int, site: Site, problems: list[Diagnostic]) 
                        else f"page '{page}' has no interwiki prefix")
             found.append(error("unknown-prefix", problem, data.at((i, "page")),
                                "known prefixes: " + ", ".join(sorted(site.interwiki))))
+        elif title_problem(split_prefix(page, site)[1]):
+            found.append(error("bad-title", f"page '{page}' of '{entry_id}' is no title MediaWiki takes: "
+                               f"{title_problem(split_prefix(page, site)[1])}", data.at((i, "page")),
+                               "write the page's title as it stands on the wiki, without brackets or braces"))
     problems.extend(found)
     if found:
         return None

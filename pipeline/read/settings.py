@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.model.diagnostics import Diagnostic, Location, error, has_errors
-from pipeline.model.settings import Language, ListFormat, MailingList, Site, Smtp, Wiki, split_address
+from pipeline.model.settings import Language, ListFormat, MailingList, Site, Smtp, Wiki, split_address, title_problem
+from pipeline.read.text import VALUE_PROBLEMS
 from pipeline.read.yamldata import YamlData, check_keys, expect, read_yaml_file, type_name
 
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")
@@ -51,8 +52,8 @@ def load_site(path: Path, display: str | None = None) -> tuple[Site | None, list
     shown = display or str(path)
     data, problems = read_yaml_file(path, shown, "the settings file", error(
         "no-site", "the settings file is missing", Location(shown), "create site.yaml beside the digests (see README.md)"))
-    if data is None or has_errors(problems):
-        return None, problems
+    if data is None or has_errors([p for p in problems if p.code not in VALUE_PROBLEMS]):
+        return None, problems  # a broken document; a value's own problem leaves the rest worth checking
     if not isinstance(data.value, dict):
         return None, problems + [error(
             "wrong-type", f"site.yaml must be a mapping of settings, not {type_name(data.value)}", data.at(()),
@@ -114,6 +115,12 @@ class _SiteReader:
             wiki = Wiki(*(self.text(("wiki", key)) for key in _WIKI))
             for key in ("base_url", "api_url"):
                 self.https(("wiki", key))
+            for key in ("page_prefix", "local_prefix", "category"):
+                problem = title_problem(getattr(wiki, key)) if getattr(wiki, key) else None
+                if problem:
+                    self.problems.append(error("bad-title", f"'wiki.{key}' is no title MediaWiki takes: {problem}",
+                                               self.data.at(("wiki", key)), "write a plain page title, e.g. "
+                                               "'Wikimedia Clinics' (the wiki would refuse every page of it)"))
         if "smtp" in self.data.value and self.section("smtp", _SMTP):
             port = self._get(("smtp", "port"))
             self.typed(("smtp", "port"), int, "a whole number")

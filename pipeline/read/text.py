@@ -76,6 +76,9 @@ def invisible_characters(text: str, display: str) -> list[Diagnostic]:
     return problems
 
 
+VALUE_PROBLEMS = frozenset({"control-char", "nul-byte", "bidi-control"})  # what invisible_in_value finds
+
+
 def invisible_in_value(value: str, location: Location) -> list[Diagnostic]:
     """Return for a value a YAML escape wrote ("\\x1b", "\\u202e") the error or warning its characters typed would get."""
     problems = []
