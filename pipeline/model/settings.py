@@ -6,6 +6,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.policy import SMTP
 from urllib.parse import quote
 
 _WIKI_SAFE = ";@$!*(),/~:"  # what MediaWiki's wfUrlencode leaves unescaped
@@ -52,6 +53,24 @@ def split_address(value: str) -> tuple[str, str] | None:
         return named["name"].strip().strip('"').strip(), named["address"]
     if _BARE_ADDRESS.fullmatch(text):
         return "", text
+    return None
+
+
+def address_problem(address: str) -> str | None:
+    """Return why `address` (the user@host part) is not one plain mail address, or None if it is one.
+
+    Read by the email package's header registry, as a To header: a comma makes it two addresses
+    (the envelope would then name one and the header another), "a@b@c" is a defect, and an
+    address that is not ASCII would be written as an encoded word that no server delivers to.
+    """
+    if not address.isascii():
+        return "it is not ASCII, and mail servers take an address in ASCII only"
+    header = SMTP.header_factory("To", address)
+    found = header.addresses
+    if len(found) > 1:
+        return f"it holds {len(found)} addresses; a field takes one"
+    if header.defects or len(found) != 1 or found[0].addr_spec != address or not found[0].domain:
+        return "it is not one address of the form user@host"
     return None
 
 

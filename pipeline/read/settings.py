@@ -9,7 +9,17 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.model.diagnostics import Diagnostic, Location, error, has_errors
-from pipeline.model.settings import Language, ListFormat, MailingList, Site, Smtp, Wiki, split_address, title_problem
+from pipeline.model.settings import (
+    Language,
+    ListFormat,
+    MailingList,
+    Site,
+    Smtp,
+    Wiki,
+    address_problem,
+    split_address,
+    title_problem,
+)
 from pipeline.read.text import VALUE_PROBLEMS
 from pipeline.read.yamldata import YamlData, check_keys, expect, read_yaml_file, type_name
 
@@ -84,9 +94,14 @@ class _SiteReader:
     def address(self, path: tuple[object, ...]) -> str:
         """Return the mail address at `path` ("Name <user@host>" or "user@host"), checked."""
         value = self.text(path)
-        if value and split_address(value) is None:
+        parts = split_address(value) if value else None
+        if value and parts is None:
             self.problems.append(error("bad-address", f"'{_name(path)}' is not a mail address: {value!r}",
                                        self.data.at(path), "write user@host, or Name <user@host>"))
+        elif parts is not None and address_problem(parts[1]):
+            self.problems.append(error("bad-address", f"'{_name(path)}' is not a mail address: {value!r}: "
+                                       f"{address_problem(parts[1])}", self.data.at(path),
+                                       "write one address, user@host or Name <user@host>, in ASCII"))
         return value
 
     def _get(self, path: tuple[object, ...]) -> object:
