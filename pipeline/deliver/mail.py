@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
@@ -97,30 +98,47 @@ class SentLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.torn = ""  # a last line cut short, as records() found it
 
     def records(self) -> list[Record]:
-        """Return every record; raise SendError at a line that cannot be read."""
+        """Return every record; raise SendError at a line that cannot be read.
+
+        A last line cut short (no line end) is what a send leaves when it is stopped while logging:
+        it stands for an attempt whose outcome is unknown, and `attempts` answers for it.
+        """
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return []
+        except UnicodeDecodeError as exc:
+            raise SendError(f"{self.path}: the sent log is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                            "restore it from a backup; nothing was sent") from exc
         found = []
-        for number, line in enumerate(text.splitlines(), 1):
+        lines = text.split("\n")
+        self.torn = lines[-1] if lines[-1].strip() else ""
+        for number, line in enumerate(lines[:-1], 1):
             if not line.strip():
                 continue
             try:
                 found.append(Record(**json.loads(line)))
             except (ValueError, TypeError) as exc:
                 raise SendError(f"{self.path}:{number}: the sent log has a line that cannot be read ({exc})",
-                                "repair or remove that line by hand; nothing was sent") from exc
+                                "restore that line from a backup; nothing was sent") from exc
         return found
 
     def attempts(self, digest_id: str, list_name: str) -> list[Record]:
-        """Return the latest record of each message sent (or tried) for `digest_id` and `list_name`."""
+        """Return the latest record of each message sent (or tried) for `digest_id` and `list_name`.
+
+        A cut last line counts as an interrupted send of every version to every list: which one it was
+        for cannot be read, so none may go out again without --resend.
+        """
         latest: dict[str, Record] = {}
         for record in self.records():
             if record.id == digest_id and record.list == list_name:
                 latest[record.message_id] = record
+        if self.torn:
+            latest["(cut line)"] = Record("sending", digest_id, list_name, "(unknown: the log's last line is cut "
+                                          "short)", "(unknown)")
         return list(latest.values())
 
     @contextlib.contextmanager
@@ -128,7 +146,7 @@ class SentLog:
         """Hold the log for one send, or raise SendError when another send holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         created = not self.path.exists()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         with os.fdopen(fd, "ab", buffering=0) as handle:
             if created:
                 sync_folder(self.path.parent)
@@ -138,12 +156,37 @@ class SentLog:
                 raise SendError(f"another send is using {self.path}", "wait for it to finish") from exc
             yield handle
 
+    def append(self, handle: IO[bytes], record: Record) -> None:
+        """Append `record` as one line and make it durable before going on; raise OSError if it could not.
+
+        A write that fails or is cut short (a full disk) is undone: the log is cut back to where it
+        was, so that it never holds half a line of ours.
+        """
+        line = (json.dumps(asdict(record), ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+        fd = handle.fileno()
+        start = os.fstat(fd).st_size
+        if start and self._last_byte(fd, start) != b"\n":
+            line = b"\n" + line  # after a line an earlier send left cut short
+        try:
+            written = 0
+            while written < len(line):
+                count = self.write(fd, line[written:])
+                if count <= 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path))
+                written += count
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+                os.fsync(fd)
+            raise
+
     @staticmethod
-    def append(handle: IO[bytes], record: Record) -> None:
-        """Append `record` as one line and make it durable before going on."""
-        line = json.dumps(asdict(record), ensure_ascii=False, sort_keys=True) + "\n"
-        handle.write(line.encode("utf-8"))
-        os.fsync(handle.fileno())
+    def _last_byte(fd: int, size: int) -> bytes:
+        return os.pread(fd, 1, size - 1)
+
+    # The one place the log's bytes are written: tests replace it to fill the disk at a known point.
+    write = staticmethod(os.write)
 
 
 @dataclass(frozen=True)
@@ -234,11 +277,17 @@ def send(archive: Archive, digest_id: str, list_name: str, server: Server, *, ye
         record = Record("sending", digest.id, mailing_list.name, str(message["Message-ID"]),
                         when.astimezone(dt.timezone.utc).isoformat(timespec="seconds"), mailing_list.address,
                         digest.source)
-        log.append(handle, record)
+        try:
+            log.append(handle, record)
+        except OSError as exc:
+            raise SendError(f"{digest.id} was not sent to {mailing_list.name}: the sent log {log.path} could not "
+                            f"record the send ({exc.strerror or exc})",
+                            "make room (or fix the folder's permissions), then run the same command again") from exc
         try:
             _deliver(server, message, archive.site.sender, mailing_list.address)
         except _NotSent as exc:
-            log.append(handle, _replace(record, event="failed", error=str(exc)))
+            with contextlib.suppress(OSError):  # a failed send logged as 'sending' only is refused as unknown
+                log.append(handle, _replace(record, event="failed", error=str(exc)))
             raise SendError(f"{digest.id} was not sent to {mailing_list.name}: {exc}",
                             "fix the cause and run the same command again") from exc
         except (OSError, smtplib.SMTPException) as exc:
@@ -247,7 +296,14 @@ def send(archive: Archive, digest_id: str, list_name: str, server: Server, *, ye
                 f"({_smtp_reason(exc)}); it may or may not have been sent",
                 "look for it in the list's archive; if it is not there, run again with --resend") from exc
         sent = _replace(record, event="sent")
-        log.append(handle, sent)
+        try:
+            log.append(handle, sent)
+        except OSError as exc:
+            raise SendError(
+                f"{digest.id} was sent to {mailing_list.name} as {sent.message_id}, but the sent log could not "
+                f"record it ({exc.strerror or exc}); its line 'sending' stays, so a new send of {digest.id} to "
+                f"{mailing_list.name} is refused without --resend",
+                "make room; the message went out: do not send it again") from exc
     print(f"sent {digest.id} to {mailing_list.name} <{mailing_list.address}> as {sent.message_id}; "
           f"logged in {log.path}", file=out)
     return Outcome(True, message, sent)
