@@ -99,7 +99,9 @@ class _MetaReader:
         try:
             return dt.date(year, month, day)
         except ValueError:
-            if not 1 <= month <= 12:
+            if year < dt.MINYEAR:
+                reason = "there is no year 0"
+            elif not 1 <= month <= 12:
                 reason = f"month {month} does not exist"
             else:
                 reason = f"day out of range for {_MONTHS[month - 1]}"
@@ -119,7 +121,7 @@ class _MetaReader:
         return value
 
     def language_key(self, key: str, default: str | None) -> str | None:
-        value = self.value.get(key, default)
+        value = self.data.text((key,)) if key in self.value else default
         if value is None:
             return None
         if not isinstance(value, str):
@@ -220,7 +222,7 @@ class _MetaReader:
         return default
 
     def status(self) -> Status:
-        value = self.value.get("status", "final")
+        value = self.data.text(("status",)) if "status" in self.value else "final"
         try:
             return Status(value)
         except ValueError:

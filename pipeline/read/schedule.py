@@ -52,7 +52,7 @@ def _read_call(data: YamlData, i: int, site: Site, problems: list[Diagnostic]) -
                              any(c.isspace() for c in link) or len(link) <= len("https://")):
         found.append(error("not-https", f"meeting link {link!r} is not an https:// address",
                            data.at((i, "link")), "paste the meeting's full https:// link"))
-    language = item.get("language", site.default_language)
+    language = data.text((i, "language")) if "language" in item else site.default_language
     if not isinstance(language, str):
         found.append(error("wrong-type", f"'language' must be one language code, not {type_name(language)}",
                            data.at((i, "language")), "a call is held in one language: write e.g. 'language: es'"))

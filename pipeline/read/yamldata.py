@@ -46,6 +46,23 @@ class YamlData:
     locations: dict[Path, Location] = field(default_factory=dict)
     key_locations: dict[Path, Location] = field(default_factory=dict)
     origin: Location = field(default_factory=lambda: Location(""))
+    # The words YAML 1.1 read as true or false (yes, no, on, off, y, n): where text is wanted, a
+    # note-taker meant the word ('language: no' is Norwegian).
+    words: dict[Path, str] = field(default_factory=dict)
+
+    def text(self, path: Path) -> object:
+        """Return the value at `path`, or the word as written where YAML read a yes/no/on/off word as a boolean."""
+        value: Any = self.value
+        for step in path:
+            if isinstance(value, dict):
+                value = value.get(step)
+            elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+                value = value[step]
+            else:
+                return None
+        if isinstance(value, bool) and path in self.words:
+            return self.words[path]
+        return value
 
     def at(self, path: Path) -> Location:
         """Return the location of the value at `path`, or of its nearest parent."""
@@ -182,6 +199,8 @@ class _Converter:
                 return self.bad_tag(node)
             return [self.convert(item, path + (i,)) for i, item in enumerate(node.value)]
         value = self.scalar(node)
+        if isinstance(value, bool) and node.value.lower() not in ("true", "false"):
+            self.data.words[path] = node.value
         if isinstance(value, str) and node.style == '"':  # only a double-quoted scalar holds escapes
             self.diagnostics += invisible_in_value(value, self.loc(node))
         return value

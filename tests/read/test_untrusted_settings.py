@@ -49,3 +49,14 @@ def test_each_label_is_suggested_for_once() -> None:
     first = catalog.suggest("Tool numbr 7")
     catalog.index.clear()  # a second answer for the same label comes from the memo, not from the index
     assert catalog.suggest("tool  NUMBR 7") == first
+
+
+def test_a_yes_no_word_is_read_as_written_where_text_is_wanted() -> None:
+    from pipeline.read.yamldata import load_yaml
+
+    data, problems = load_yaml("- language: no\n  note: On\n- language: es\n- language: false\n", "s.yaml")
+    assert problems == [] and data is not None
+    assert data.text((0, "language")) == "no" and data.text((0, "note")) == "On"
+    assert data.text((1, "language")) == "es" and data.text((2, "language")) is False  # 'false' means false
+    assert data.value[0]["language"] is False  # where a boolean is wanted, YAML's reading stands
+    assert data.text((5, "language")) is None
