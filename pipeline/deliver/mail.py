@@ -146,7 +146,13 @@ class SentLog:
         """Hold the log for one send, or raise SendError when another send holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         created = not self.path.exists()
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:  # never through a symbolic link: the appends would go where it points
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            raise SendError(f"{self.path} is a symbolic link, not the sent log", "replace it with the log itself; "
+                            "nothing was sent") from exc
         with os.fdopen(fd, "ab", buffering=0) as handle:
             if created:
                 sync_folder(self.path.parent)

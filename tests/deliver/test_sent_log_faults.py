@@ -96,3 +96,14 @@ def test_the_command_says_what_happened_when_the_log_cannot_be_written(
                      "--smtp-port", str(port), "--no-starttls", "--yes", "--today", "2026-01-01")
     assert result.status == 1 and "Traceback" not in result.err
     assert handler.received == []
+
+
+def test_a_sent_log_that_is_a_symlink_is_refused(archive: Archive, inbox: tuple[Inbox, int], tmp_path: Path) -> None:
+    handler, port = inbox
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("keep me\n", encoding="utf-8")
+    (archive.folder / send.SENT_LOG).symlink_to(elsewhere)
+    with pytest.raises(send.SendError) as refused:
+        deliver(archive, port)
+    assert "is a symbolic link, not the sent log" in str(refused.value)
+    assert handler.received == [] and elsewhere.read_text(encoding="utf-8") == "keep me\n"
