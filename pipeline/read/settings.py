@@ -232,7 +232,8 @@ class _SiteReader:
             self.typed(("languages",), dict, "a mapping of language codes")
             return {}
         reference = value.get("en") if isinstance(value.get("en"), dict) else next(iter(value.values()))
-        wanted = set(reference.get("strings") or {}) if isinstance(reference, dict) else set()
+        strings = reference.get("strings") if isinstance(reference, dict) else None
+        wanted = set(strings) if isinstance(strings, dict) else set()
         found = {}
         for code, item in value.items():
             language = self.language(str(code), item, wanted)
@@ -260,6 +261,10 @@ class _SiteReader:
                                            "list the names in order, from January" if key == "months"
                                            else "list the names in order, from Monday"))
         strings = item.get("strings") if isinstance(item.get("strings"), dict) else {}
+        if "strings" in item and not isinstance(item.get("strings"), dict):
+            self.typed(path + ("strings",), dict, "a mapping of string names to text",
+                       "indent each string under 'strings:', as 'greeting: Hello,'")
+            return None
         unused = [str(key) for key in strings if key not in STRINGS]
         for key in sorted((wanted | set(STRINGS)) - set(strings)):
             close = difflib.get_close_matches(key, unused, n=1)
