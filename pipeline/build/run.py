@@ -24,6 +24,7 @@ from pipeline.model.digest import Digest
 from pipeline.parse.tree import Parser
 from pipeline.read.archive import FrontMatter, display_prefix, load_settings, scan_meta
 from pipeline.read.source import digest_files
+from pipeline.render.email import html
 
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the code of every stage: its bytes are in every parse key
@@ -118,6 +119,8 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     intros = Intros(parser, templates, archive.diagnostics)
     for language in sorted({d.language for d in archive.digests if d.meta.intro}):
         intros.get(language)  # parsed once, here, and shared by every worker
+    if can_render and any(stage.name == "emails" for stage in chosen):
+        html.inliner_for(templates)  # the stylesheet parsed once, here: every worker shares it (and any note)
     global _context
     _context = _Context(archive, parser, intros, staging, out, chosen, keys, fronts)
     try:

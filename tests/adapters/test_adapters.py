@@ -165,7 +165,7 @@ def test_changed_markdown_internals_fall_back_to_the_stock_processors(tmp_path: 
 # premailer: the stylesheet's rules parsed once, the per-style attributes kept.
 
 def test_the_fast_inliner_is_in_use_with_the_locked_premailer() -> None:
-    assert isinstance(email_html._inliner(), premailer_adapter.Inliner), "the premailer adapter fell back"
+    assert isinstance(email_html.inliner_for(), premailer_adapter.Inliner), "the premailer adapter fell back"
 
 
 def test_the_inliner_gives_what_premailer_gives_for_every_email(stock: Stock) -> None:
@@ -239,12 +239,13 @@ raise SystemExit(main(sys.argv[1:]))
 
 
 def test_changed_premailer_internals_fall_back_to_its_public_api(tmp_path: Path) -> None:
-    proc = run_with(BROKEN_PREMAILER, "build", "--digests", DIGESTS, "--out", tmp_path / "broken", "--today",
-                    "2026-01-01", "--jobs", "1")
+    corpus = write_corpus(tmp_path / "corpus", 20)  # enough digests for two workers: still one note
+    proc = run_with(BROKEN_PREMAILER, "build", "--digests", corpus, "--out", tmp_path / "broken", "--today",
+                    "2026-01-01", "--jobs", "2")
     assert proc.returncode == 0, proc.stderr
     notes = [line for line in proc.stderr.split("\n") if line.startswith("clinics: note: premailer")]
     assert len(notes) == 1 and "_parse_style_rules" in notes[0], proc.stderr
-    assert run_cli("build", "--digests", DIGESTS, "--out", tmp_path / "ours", "--today", "2026-01-01").status == 0
+    assert run_cli("build", "--digests", corpus, "--out", tmp_path / "ours", "--today", "2026-01-01").status == 0
     emails = sorted((tmp_path / "ours" / "email").glob("*.html"))
     assert len(emails) >= 10
     for path in emails:

@@ -69,7 +69,7 @@ def render_html(letter: Letter, templates: Path = DEFAULT_TEMPLATES) -> str:
     with timing.stage("html"):
         html = _template(templates).render(email=view(letter))
     with timing.stage("inline"):
-        return _inliner(templates).inline(html)
+        return inliner_for(templates).inline(html)
 
 
 def view(letter: Letter) -> EmailView:
@@ -216,7 +216,8 @@ def stylesheet(templates: Path = DEFAULT_TEMPLATES) -> str:
     return (templates / STYLESHEET).read_text(encoding="utf-8")
 
 
-def _inliner(templates: Path = DEFAULT_TEMPLATES) -> Inliner | PublicInliner:
+def inliner_for(templates: Path = DEFAULT_TEMPLATES) -> Inliner | PublicInliner:
+    """Return the inliner of the stylesheet in `templates`, made once per process and stylesheet."""
     return _inliner_of(stylesheet(templates))
 
 
