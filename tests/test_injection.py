@@ -242,10 +242,10 @@ def test_a_list_address_cannot_add_or_break_a_header(scratch: Path, breaker: str
 @pytest.mark.parametrize("breaker", list(BREAKERS))
 def test_the_subject_pattern_cannot_add_or_break_a_header(scratch: Path, breaker: str) -> None:
     escape = BREAKERS[breaker]
-    site_with(scratch, 'subject: "Digest of Wikimedia Clinic #{number}: {topics}"',
-              f'subject: "Digest of Wikimedia Clinic #{{number}}:{escape}Bcc: victim@example.org{escape}{{topics}}"')
+    site_with(scratch, 'subject: "#{number}: {topics} (Clinic digest)"',
+              f'subject: "#{{number}}:{escape}Bcc: victim@example.org{escape}{{topics}} (Clinic digest)"')
     for message in assert_headers_hold(scratch):
-        assert message["Subject"] == "Digest of Wikimedia Clinic #001: Bcc: victim@example.org A topic"
+        assert message["Subject"] == "#001: Bcc: victim@example.org A topic (Clinic digest)"
 
 
 @pytest.mark.parametrize("breaker", list(BREAKERS))
@@ -262,7 +262,7 @@ def test_a_topic_title_cannot_add_or_break_a_header(scratch: Path, breaker: str)
     (scratch / "001.md").write_bytes(digest_text(1, body=f"## Evil{breaker}Bcc: victim@example.org\n\n"
                                                           "* Volunteer:\n    * A question.\n").encode("utf-8"))
     for message in assert_headers_hold(scratch):
-        assert message["Subject"] == "Digest of Wikimedia Clinic #001: Evil"
+        assert message["Subject"] == "#001: Evil (Clinic digest)"
 
 
 @pytest.mark.parametrize("breaker", list(BREAKERS))

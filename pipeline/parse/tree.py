@@ -34,7 +34,7 @@ from pipeline.model.catalog import Catalog
 from pipeline.model.diagnostics import Diagnostic, Location, error
 from pipeline.model.digest import CATALOG_ATTR, Topic
 from pipeline.parse.limits import MAX_DEPTH, Problem, depth, limit_nesting, limit_paragraphs
-from pipeline.read.text import shown
+from pipeline.read.text import normal, shown
 
 _SPACE = re.compile(r"\s+")
 # Stops before STX/ETX: Python-Markdown's placeholders (a backslash escape, a stashed node) are not address.
@@ -356,7 +356,7 @@ def split_topics(root: etree.Element, locator: Locator, is_intro: bool = False) 
 
 def parse_partial(parser: Parser, path: Path, display: str) -> tuple[list[Topic], list[Diagnostic]]:
     """Return the topics of a Markdown partial such as templates/intro.en.md."""
-    text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    text = normal(path.read_text(encoding="utf-8"))
     root, state = parser.tree(text)
     locator = Locator(display, text, 1)
     locator.place_blocks(root)

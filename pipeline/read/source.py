@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.model.diagnostics import Diagnostic, Location, error
-from pipeline.read.text import decode, unix_lines
+from pipeline.read.text import decode, normal
 
 LANGUAGE_PART = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?\Z")
 # Three digits, zero-padded ("006"); a call from 1000 on has as many digits as it needs ("1000").
@@ -73,7 +73,7 @@ def load_known(path: Path, display: str, source_hash: str) -> Source | None:
     digest = hashlib.sha256(raw).hexdigest()
     if match is None or digest != source_hash:
         return None
-    source, _ = split(unix_lines(raw.decode("utf-8").removeprefix("\ufeff")), display, int(match["number"]),
+    source, _ = split(normal(raw.decode("utf-8")), display, int(match["number"]),
                       match["language"], digest, [])
     return source
 

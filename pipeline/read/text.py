@@ -1,4 +1,4 @@
-"""Bytes -> text: UTF-8 only, line endings made "\\n", invisible characters refused or warned about.
+"""Bytes -> text: UTF-8 only, in NFC, line endings made "\\n", invisible characters refused or warned about.
 
 Every file the pipeline reads (a digest, site.yaml, the catalog, the schedule) is decoded here,
 so that each gets the same limits and the same located errors.
@@ -32,6 +32,16 @@ def unix_lines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def normal(text: str) -> str:
+    """Return decoded `text` as every output needs it: without a byte-order mark, lines ending "\n", in NFC.
+
+    Some editors (on macOS, mostly) save letters decomposed: "e" and a combining accent for "é".
+    MediaWiki stores every page in NFC and compares the md5 of the text it stored, so a page saved from
+    decomposed text could never be published; mail readers and search compare NFC too.
+    """
+    return unicodedata.normalize("NFC", unix_lines(text.removeprefix("\ufeff")))
+
+
 def decode(raw: bytes, display: str, what: str = "a digest") -> tuple[str | None, list[Diagnostic]]:
     """Return the UTF-8 text of `raw` (`what` the file is) with line endings made "\\n", or None and the problem."""
     problems: list[Diagnostic] = []
@@ -51,10 +61,9 @@ def decode(raw: bytes, display: str, what: str = "a digest") -> tuple[str | None
                             f"{exc.start} cannot be decoded", Location(display, line, column),
                             "save the file as UTF-8 (in most editors: Save As… > Encoding > UTF-8)")]
     if text.startswith("\ufeff"):
-        text = text[1:]
         problems.append(warning("bom", "the file starts with a byte-order mark (BOM), which is ignored",
                                 Location(display, 1, 1), "save the file as UTF-8 without BOM"))
-    text = unix_lines(text)
+    text = normal(text)
     problems += invisible_characters(text, display)
     if any(p.code in ("control-char", "nul-byte") for p in problems):
         return None, problems

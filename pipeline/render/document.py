@@ -54,7 +54,6 @@ class Document:
     digest: Digest
     language: Language
     title: str  # "Digest of Wikimedia Clinic #006"
-    subject: str  # the email subject, before shortening
     date_text: str  # "July 16th 2020"
     opening: tuple[Paragraph, ...]
     page: Link  # this version's page on Meta
@@ -113,7 +112,6 @@ def document(archive: Archive, digest: Digest) -> Document:
     sections = tuple(
         Section(language.t("topic", n=n, title=topic.title), topic) for n, topic in enumerate(digest.topics, 1))
     title = language.t("title", number=digest.number_text)
-    topics = "; ".join(s.topic.title for s in sections if not s.topic.is_intro)
     own_title = page_title(archive, digest)
     page = Link(own_title, wiki_url(site, own_title), own_title)
     versions = tuple(
@@ -122,7 +120,6 @@ def document(archive: Archive, digest: Digest) -> Document:
         for other in archive.versions(meta.number) if other.id != digest.id)
     return Document(
         digest=digest, language=language, title=title,
-        subject=language.t("subject", number=digest.number_text, topics=topics),
         date_text=date_text, opening=_opening(digest, language, date_text, versions),
         page=page, versions=versions, sections=sections,
         tools_heading=language.t("tools_heading"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.model.settings import Language, Site, wiki_url
@@ -79,6 +80,20 @@ def header_text(value: str) -> str:
         " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char
         for char in value if char not in _BIDI_CONTROLS)
     return _SPACE.sub(" ", cleaned).strip()
+
+
+def fitted_subject(pattern: Callable[[str], str], topics: str, limit: int = SUBJECT_LIMIT) -> str:
+    """Return the subject `pattern` makes of `topics`, the topics cut at a word so that the whole fits `limit`.
+
+    Only the topics are shortened: the words the pattern adds (the number, "Clinic digest") stay,
+    wherever the pattern puts them.
+    """
+    topics = header_text(topics)
+    whole = header_text(pattern(topics))
+    if len(whole) <= limit:
+        return whole
+    room = limit - len(header_text(pattern("")))
+    return shorten(header_text(pattern(shorten(topics, max(room, 2)))), limit)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -30,7 +30,7 @@ from pipeline.model.output import Output
 from pipeline.model.settings import ListFormat, MailingList, Site, split_address
 from pipeline.render.document import Document, Link, document, fill
 from pipeline.render.email.html import render_html
-from pipeline.render.email.letter import Bodies, ItemSection, Letter, frame, header_text
+from pipeline.render.email.letter import Bodies, ItemSection, Letter, fitted_subject, frame, header_text
 from pipeline.render.email.text import render_text
 
 
@@ -50,8 +50,11 @@ def compose(archive: Archive, doc: Document) -> Letter:
     tools = tuple((Link(entry.name, entry.url, entry.page), " – " + entry.description) for entry in doc.tools)
     appendix = tuple(section for section in (ItemSection(doc.tools_heading, tools),
                                              ItemSection(doc.upcoming_heading, doc.upcoming)) if section.items)
+    number = doc.digest.number_text
+    subject = fitted_subject(lambda topics: language.t("subject", number=number, topics=topics),
+                             "; ".join(doc.topic_titles))
     return frame(archive.site, language, title=doc.title, code=doc.digest.language, sections=doc.sections,
-                 subject=doc.subject, preheader="; ".join(doc.topic_titles) or doc.title, dateline=doc.date_text,
+                 subject=subject, preheader="; ".join(doc.topic_titles) or doc.title, dateline=doc.date_text,
                  opening=opening, appendix=appendix)
 
 

@@ -78,7 +78,7 @@ def test_the_headers(built: dict[str, bytes]) -> None:
     assert message["From"] == "Wikimedia Clinics <wikimedia-clinics@wikimedia.org>"
     assert message["From"].addresses[0].addr_spec == "wikimedia-clinics@wikimedia.org"
     assert message["To"] == "wikimedia-l@lists.wikimedia.org"
-    assert message["Subject"] == "Digest of Wikimedia Clinic #001: Universal Code of Conduct"
+    assert message["Subject"] == "#001: Universal Code of Conduct (Clinic digest)"
     assert message["Date"] == "Mon, 15 Jun 2020 17:30:00 +0000"  # the call's date and time
     assert message["Content-Language"] == "en"
     assert message["MIME-Version"] == "1.0"
@@ -92,8 +92,8 @@ def test_the_spanish_subject_is_encoded_and_reads_back_exactly(built: dict[str, 
     assert head.isascii()
     raw = re.search(rb"^Subject: (.*?)\r\n(?=\S)", head, re.M | re.S)[1]
     assert raw.startswith(b"=?utf-8?") and all(len(line) <= 78 for line in raw.split(b"\r\n"))
-    assert parse(data)["Subject"] == ("Resumen de la Clínica Wikimedia n.º 006: Impacto de la pandemia en los "
-                                      "afiliados; Apoyo que se necesita de la Fundación")
+    assert parse(data)["Subject"] == ("n.º 006: Impacto de la pandemia en los afiliados; Apoyo que se necesita de "
+                                      "la Fundación (resumen de la Clínica)")
 
 
 def test_message_ids_differ_by_version_and_list_and_send() -> None:
@@ -162,9 +162,9 @@ def test_a_topic_title_cannot_add_a_header(scratch: Path) -> None:
         ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type",
          "Content-Transfer-Encoding", "Content-Language"])
     assert message["To"] == "wikimedia-l@lists.wikimedia.org"
-    assert message["Subject"] == ("Digest of Wikimedia Clinic #001: Évil Bcc: victim@example.org X-Injected: 1 "
-                                  "Reply-To: a@example.org To: b@example.org")
-    assert made.letter.preheader == message["Subject"].split(": ", 1)[1]
+    assert message["Subject"] == ("#001: Évil Bcc: victim@example.org X-Injected: 1 Reply-To: a@example.org "
+                                  "To: b@example.org (Clinic digest)")
+    assert message["Subject"] == f"#001: {made.letter.preheader} (Clinic digest)"
 
 
 def test_settings_cannot_add_a_header_either() -> None:
@@ -178,17 +178,34 @@ def test_settings_cannot_add_a_header_either() -> None:
     assert not re.search(rb"^Bcc", data, re.M | re.I)
 
 
-def test_a_long_subject_is_cut_at_a_word_and_reads_back(scratch: Path) -> None:
+def test_a_long_subject_cuts_its_topics_at_a_word_and_keeps_the_fixed_words(scratch: Path) -> None:
     topics = "".join(f"## Topic number {n} about something else entirely\n\nNotes.\n\n" for n in range(8))
     (scratch / "001.md").write_text(digest_text(1, "intro: false\n", topics), encoding="utf-8")
     archive = load_archive(scratch, TEMPLATES, TODAY)
     [eml] = [o.data for o in email_mime.render(archive, archive.digests[0]) if o.path.endswith(".eml")]
     subject = parse(eml)["Subject"]
-    assert len(subject) <= letter.SUBJECT_LIMIT and subject.endswith("…")
-    full = archive.site.language("en").t(
-        "subject", number="001", topics="; ".join(f"Topic number {n} about something else entirely"
-                                                   for n in range(8)))
-    assert full.startswith(subject[:-1]) and full[len(subject) - 1] == " "
+    assert letter.SUBJECT_LIMIT - 15 < len(subject) <= letter.SUBJECT_LIMIT
+    assert subject.startswith("#001: Topic number 0 about") and subject.endswith("… (Clinic digest)")
+    full = "; ".join(f"Topic number {n} about something else entirely" for n in range(8))
+    kept = subject.removeprefix("#001: ").removesuffix("… (Clinic digest)")
+    assert full.startswith(kept) and full[len(kept)] == " "  # cut at a word
+
+
+def test_the_subject_leads_with_what_differs_between_calls(built: dict[str, bytes]) -> None:
+    """In an 80-column index, the list's tag and ~40 columns of subject show: the number and topic come first."""
+    subjects = [parse(data)["Subject"] for name, data in sorted(built.items()) if name.endswith(".eml")]
+    assert subjects and all(s.startswith(("#0", "n.º 0")) for s in subjects), subjects
+    shown = ["[Wikimedia-l] " + s for s in subjects]
+    assert len({s[:40] for s in shown}) == len(set(subjects))
+
+
+def test_fitted_subject_shortens_only_the_topics() -> None:
+    def pattern(topics: str) -> str:
+        return f"#001: {topics} (Clinic digest)"
+
+    assert letter.fitted_subject(pattern, "One; Two") == "#001: One; Two (Clinic digest)"
+    assert letter.fitted_subject(pattern, "one two three four five", 30) == "#001: one two… (Clinic digest)"
+    assert letter.fitted_subject(pattern, "A\nB\u202e", 150) == "#001: A B (Clinic digest)"
 
 
 def test_shorten() -> None:
