@@ -486,7 +486,7 @@ _LIST_WORD = re.compile(r"(?<![^ \t\n\r\f])(?:-+|\d+\.|>)(?![^ \t\n\r\f])")
 
 def links_section(text: str, links_heading: str) -> tuple[list[str], list[str]]:
     """Return the text email's lines without its "Links" section, and that section's URLs in order."""
-    lines = text.split("\n")
+    lines = re.sub(r"^(\[\d+\])\n(\S+)$", r"\1 \2", text, flags=re.MULTILINE).split("\n")
     for n in range(len(lines) - 1, 0, -1):
         if lines[n] == links_heading and lines[n + 1] == "-" * width(links_heading):
             end = n + 3

@@ -1,12 +1,16 @@
 """Letter -> the plain-text email body, written from the element tree (never from the HTML).
 
-What a list reader sees (mutt, Mailman archives, digest mode): lines of at most 72 columns,
+What a list reader sees (mutt, Mailman archives, digest mode): text filled to 72 columns,
 headings underlined ("=" for the title, "-" for topics, "~" for subsections, "." below),
 bullets with hanging indents ("*", then "-" one level down), *emphasis* in asterisks (for
 both <em> and <strong>: mail readers show *x* in bold), inline code in `backticks`, links as
-numbered markers "[3]" with a "Links" list of the URLs before the signature. A URL is never
-broken across lines, so a line holding one long URL may be wider than 72 columns; so may a
-line of a code block, which is kept exactly as written.
+numbered markers "[3]" with a "Links" list of the URLs before the signature.
+
+No line is wider than 78 columns (RFC 5322's advice, and what an 80-column terminal shows
+whole), but for a line of a code block, kept exactly as written, and a URL longer than that:
+a URL is never broken, and one that does not fit where it stands gets a line of its own from
+column 0, so that a terminal that wraps it wraps nothing else and a reader can copy it whole.
+No line is exactly 30 hyphens: Mailman's plain digests (RFC 1153) separate messages with one.
 """
 from __future__ import annotations
 
@@ -19,6 +23,11 @@ from pipeline.render.email.letter import Letter
 
 
 WIDTH = 72
+LIMIT = 78  # the widest line, but for a long URL or a line of code
+DIGEST_SEPARATOR = "-" * 30  # RFC 1153: a line of exactly this ends a message in a plain digest
+# Marks, in a line `wrap` made, a word too wide for the line; render_text moves it to a line of its own
+# when it is a URL and the line is wider than LIMIT. Words never hold controls (Words.text removes them).
+_TOO_WIDE = "\0"
 SIGNATURE_DELIMITER = "-- "  # the standard one: readers dim what follows and leave it out of replies
 _UNDERLINES = {1: "=", 2: "-", 3: "~"}
 _BULLETS = ("*", "-")
@@ -59,9 +68,13 @@ class Links:
         return self.numbers.setdefault(url, len(self.numbers) + 1)
 
     def lines(self) -> list[str]:
-        """Return "[n] URL" lines, the URLs aligned."""
+        """Return "[n] URL" lines, the URLs aligned; a URL too long for that on a line of its own after "[n]"."""
         size = len(f"[{len(self.numbers)}]")
-        return [f"[{n}]".ljust(size) + " " + url for url, n in self.numbers.items()]
+        lines = []
+        for url, n in self.numbers.items():
+            line = f"[{n}]".ljust(size) + " " + url
+            lines += [line] if width(line) <= LIMIT else [f"[{n}]", url]
+        return lines
 
 
 class Words:
@@ -126,12 +139,36 @@ def wrap(words: Sequence[Word], columns: int) -> list[str]:
             lines.append(" ".join(line))
             line, used = [], 0
         used += size + (1 if line else 0)
-        line.append(word)
+        line.append(_TOO_WIDE + word if size > columns and _is_url(word) else word)
     if line:
         lines.append(" ".join(line))
     while lines and not lines[-1]:
         lines.pop()
     return lines
+
+
+def _is_url(word: str) -> bool:
+    return "://" in word or "mailto:" in word
+
+
+def _for_terminals(lines: Iterable[str]) -> list[str]:
+    """Return `lines` as a terminal and a plain digest show them whole (see the module's docstring).
+
+    A line holding a too-wide URL (marked by `wrap`) keeps it where it is when the line fits in
+    LIMIT; otherwise what precedes the URL stays on its line and the URL starts the next one.
+    """
+    done = []
+    for line in lines:
+        if _TOO_WIDE in line:
+            before, word = line.split(_TOO_WIDE, 1)
+            if width(before + word) <= LIMIT:
+                line = before + word
+            else:
+                if before.strip():
+                    done.append(before.rstrip(" "))
+                line = word
+        done.append(line + "-" if line == DIGEST_SEPARATOR else line)
+    return done
 
 
 # Inline elements: each adds its words to `out`.
@@ -249,7 +286,7 @@ def heading(text_words: Words, level: int, columns: int) -> list[str]:
     """Return a heading's lines, underlined as wide as its widest line."""
     lines = wrap(text_words.words, columns)
     rule = _UNDERLINES.get(level, ".")
-    return [*lines, rule * max((width(line) for line in lines), default=0)]
+    return [*lines, rule * max((width(line.replace(_TOO_WIDE, "")) for line in lines), default=0)]
 
 
 def _heading(el: etree.Element, columns: int, links: Links, depth: int) -> list[str]:
@@ -327,7 +364,7 @@ def _table(el: etree.Element, columns: int, links: Links, depth: int) -> list[st
         row_lines = wrap(out.words, columns - 2)
         lines += [line if i == 0 else "  " + line for i, line in enumerate(row_lines)]
         if n + 1 == head:
-            lines.append("-" * min(columns, max(width(line) for line in lines)))
+            lines.append("-" * min(columns, max(width(line.replace(_TOO_WIDE, "")) for line in lines)))
     return lines
 
 
@@ -379,7 +416,7 @@ def render_text(letter: Letter) -> str:
     footer = _join([_words_lines(paragraph, links) for paragraph in letter.footer], 0)
     listed = [_join([heading(pieces_words((letter.links_heading,), links), 2, WIDTH), links.lines()])]
     body = _join([_join(top), *sections, *(listed if links.numbers else [])], 2)
-    lines = _join([body, signature, [SIGNATURE_DELIMITER, *footer]])
+    lines = _for_terminals(_join([body, signature, [SIGNATURE_DELIMITER, *footer]]))
     return "\n".join(line if line == SIGNATURE_DELIMITER else line.rstrip(" ") for line in lines) + "\n"
 
 

@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 from pipeline.check.archive import load_archive
 from pipeline.model.diagnostics import has_errors
 from pipeline.render.email import mime as email_mime
-from pipeline.render.email.text import WIDTH, width
+from pipeline.render.email.text import LIMIT, WIDTH, width
 
 TODAY = dt.date(2026, 1, 1)
 _MARKER = re.compile(r" ?\[\d+\]")
@@ -42,10 +42,15 @@ def notes(text: str) -> str:
     return "\n".join(lines[start:end]).strip("\n")
 
 
+def one_line_links(text: str) -> str:
+    """Return `text` with each entry of the "Links" list on one line: "[n]" and a long URL below it joined."""
+    return re.sub(r"^(\[\d+\])\n(\S+)$", r"\1 \2", text, flags=re.MULTILINE)
+
+
 def links_list(text: str) -> dict[int, str]:
     """Return the numbered URLs of the "Links" list."""
     found = {}
-    for line in text.split("\n"):
+    for line in one_line_links(text).split("\n"):
         if _LINK_LINE.match(line):
             number, url = line.split(maxsplit=1)
             found[int(number.strip("[]"))] = url
@@ -55,7 +60,7 @@ def links_list(text: str) -> dict[int, str]:
 def text_words(text: str, links_heading: str) -> list[str]:
     """Return the words a reader reads in a text body, without link markers and the links list."""
     kept = []
-    lines = text.split("\n")
+    lines = one_line_links(text).split("\n")
     for n, line in enumerate(lines):
         if _LINK_LINE.match(line) or line == "-- " or re.fullmatch(r"[=~.-]+", line):
             continue
@@ -95,11 +100,15 @@ def html_words(page: str) -> list[str]:
 
 # The examples
 
-def test_every_line_fits_in_72_columns_unless_it_is_one_url(example: dict[str, email_mime.Bodies]) -> None:
+def test_every_line_fits_in_78_columns_unless_it_is_a_url_alone_from_column_0(
+        example: dict[str, email_mime.Bodies]) -> None:
+    """neomutt at 80 columns split "[10] https://meta.wikimedia.org/wiki/Strategy/…" mid-URL (issue 20)."""
     for digest_id, made in example.items():
         for line in made.text.split("\n"):
-            if width(line) > WIDTH:
-                assert re.fullmatch(r"(\[\d+\] +)?\S+", line.strip()), (digest_id, line)
+            if width(line) > LIMIT:
+                assert re.fullmatch(r"https://\S+", line), (digest_id, line)
+    text = example["006.en"].text
+    assert "\nhttps://meta.wikimedia.org/wiki/Strategy/Wikimedia_movement/2018-20/Recommendations\n" in text
 
 
 def test_the_links_list_has_every_marker_once_in_order(example: dict[str, email_mime.Bodies]) -> None:
@@ -234,3 +243,22 @@ def test_wide_characters_count_two_columns() -> None:
     assert width("abc") == 3
     assert width("日本語") == 6
     assert width("e\u0301") == 1
+
+
+def test_a_url_too_wide_for_its_line_gets_a_line_of_its_own_from_column_0(scratch: Path) -> None:
+    fits = "https://example.org/" + "x" * 54  # 74 columns: wider than 72, but "* " and it fit in 78
+    wide = "https://example.org/" + "a-very-long-path/" * 4 + "end"  # 91 columns
+    body = f"## Links\n\n* Volunteer: see\n    * {wide} for it.\n* Also {fits}\n* Then [a page]({wide}).\n"
+    text = bodies_of(scratch, body).text
+    assert notes(text) == (f"* Volunteer: see\n  -\n{wide}\n    for it.\n* Also\n  {fits}\n* Then a page [2].")
+    assert f"\n[2]\n{wide}\n" in text  # "[2] " and the URL would be 95 columns
+    assert all(width(line) <= LIMIT or line == wide for line in text.split("\n"))
+
+
+def test_no_line_is_the_separator_of_a_plain_digest(scratch: Path) -> None:
+    """Mailman's plain digests (RFC 1153) end a message at a line of exactly 30 hyphens."""
+    body = "## Starting a user group\n\n| A column of thirty characters. |\n|---|\n| x |\n"
+    text = bodies_of(scratch, body).text
+    assert "Topic 1: Starting a user group\n" + "-" * 31 + "\n" in text
+    assert "A column of thirty characters.\n" + "-" * 31 + "\nx" in text
+    assert "-" * 30 not in text.split("\n")
