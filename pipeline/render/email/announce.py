@@ -86,7 +86,7 @@ def compose(archive: Archive, call: Call) -> Letter:
     subject = language.t("announce_subject", **when)
     if call.scheduled:
         subject += f" – {call.scheduled.topic}"
-    return frame(site, language, title=title, code=language.code, sections=(), subject=subject, preheader=subject,
+    return frame(site, language, title=title, code=language.code, sections=(), subject=subject,
                  dateline=f"{when['weekday']}, {when['date']}, {when['time']} UTC", opening=tuple(opening),
                  appendix=appendix)
 

@@ -30,8 +30,6 @@ HEADING_SHIFT = 0  # the email's h1 is the title and topics are h2, as in the di
 # What a browser collapses: ASCII whitespace. A no-break or ideographic space is text, and stays.
 _ALIGN = re.compile(r"text-align:\s*(left|right|center)")
 _RTL = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ps", "sd", "ug", "ur", "yi"})
-# Keeps an inbox preview to the preheader: invisible joiners that clients do not collapse.
-_PREHEADER_FILL = "\u034f\u200c\u00a0" * 40
 
 
 @dataclass(frozen=True)
@@ -53,8 +51,6 @@ class EmailView:
     language: str
     direction: str
     title: str
-    preheader: str
-    preheader_fill: str
     dateline: str
     greeting: str
     opening: tuple[Markup, ...]
@@ -77,7 +73,7 @@ def view(letter: Letter) -> EmailView:
     code = letter.language
     return EmailView(
         language=code, direction="rtl" if code.split("-")[0] in _RTL else "ltr", title=letter.title,
-        preheader=letter.preheader, preheader_fill=_PREHEADER_FILL, dateline=letter.dateline,
+        dateline=letter.dateline,
         greeting=letter.greeting, opening=tuple(_markup(pieces_html(p)) for p in letter.opening),
         sections=tuple(SectionView(s.heading, _markup(blocks_html(s.topic.elements))) for s in letter.sections),
         appendix=tuple(ListView(part.heading, tuple(_markup(pieces_html(p)) for p in part.items))

@@ -38,7 +38,6 @@ class Letter:
     language: str  # its code, e.g. "es"
     sections: tuple[Section, ...]  # the topics: heading and element tree
     subject: str  # one line, shortened
-    preheader: str  # the topics, for inbox previews
     dateline: str
     greeting: str
     opening: tuple[Paragraph, ...]  # the document's, with the link to this version's Meta page
@@ -58,13 +57,13 @@ class Bodies:
 
 
 def frame(site: Site, language: Language, *, title: str, code: str, sections: tuple[Section, ...], subject: str,
-          preheader: str, dateline: str, opening: tuple[Paragraph, ...],
+          dateline: str, opening: tuple[Paragraph, ...],
           appendix: tuple[ItemSection, ...]) -> Letter:
     """Return the letter of these parts, with the greeting, signature, footer and archive link of `language`."""
     archive_link = Link(language.t("archive_heading"), wiki_url(site, site.wiki.page_prefix), site.wiki.page_prefix)
     return Letter(
         title=title, language=code, sections=sections, subject=shorten(header_text(subject), SUBJECT_LIMIT),
-        preheader=header_text(preheader), dateline=dateline, greeting=language.t("greeting"), opening=opening,
+        dateline=dateline, greeting=language.t("greeting"), opening=opening,
         appendix=appendix, signature=language.t("signature"), footer=((language.t("footer"),), (archive_link,)),
         links_heading=language.t("links_heading"))
 

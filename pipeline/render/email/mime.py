@@ -54,7 +54,7 @@ def compose(archive: Archive, doc: Document) -> Letter:
     subject = fitted_subject(lambda topics: language.t("subject", number=number, topics=topics),
                              "; ".join(doc.topic_titles))
     return frame(archive.site, language, title=doc.title, code=doc.digest.language, sections=doc.sections,
-                 subject=subject, preheader="; ".join(doc.topic_titles) or doc.title, dateline=doc.date_text,
+                 subject=subject, dateline=doc.date_text,
                  opening=opening, appendix=appendix)
 
 

@@ -164,7 +164,7 @@ def test_a_topic_title_cannot_add_a_header(scratch: Path) -> None:
     assert message["To"] == "wikimedia-l@lists.wikimedia.org"
     assert message["Subject"] == ("#001: Évil Bcc: victim@example.org X-Injected: 1 Reply-To: a@example.org "
                                   "To: b@example.org (Clinic digest)")
-    assert message["Subject"] == f"#001: {made.letter.preheader} (Clinic digest)"
+    assert message["Subject"] == made.letter.subject
 
 
 def test_settings_cannot_add_a_header_either() -> None:
