@@ -124,6 +124,7 @@ class Site:
     interwiki: Mapping[str, str]
     languages: Mapping[str, Language]
     timezones: tuple[str, ...] = ()
+    calendar_url: str = ""  # where build/calendar/ is published, if it is: the .ics of call NNN is there as NNN.ics
     path: str = "digests/site.yaml"
     default_language: str = "en"
     source_hash: str = field(default="", compare=False)

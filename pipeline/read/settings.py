@@ -31,7 +31,7 @@ LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?\Z")
 # language.t("key") needs its key here: then a site.yaml without it, or with a field the code
 # does not fill ("{numero}"), is refused by `check` instead of failing halfway through a build.
 STRINGS: dict[str, tuple[str, ...]] = {
-    "announce_calendar": (), "announce_join": ("link",),
+    "announce_calendar": ("google",), "announce_calendar_file": ("ics",), "announce_join": ("link",),
     "announce_opening": ("date", "duration", "number", "time", "weekday"),
     "announce_subject": ("date", "number", "time", "weekday"), "announce_welcome": (), "announce_zones": (),
     "zone_time": ("date", "offset", "time", "weekday", "zone"),
@@ -50,6 +50,7 @@ STRINGS: dict[str, tuple[str, ...]] = {
 }
 
 _TOP = ("title", "sender", "timezones", "wiki", "smtp", "lists", "interwiki", "languages")
+_OPTIONAL = ("calendar_url",)
 _WIKI = ("base_url", "api_url", "page_prefix", "local_prefix", "category", "user", "password_env")
 _SMTP = ("host", "port", "starttls", "user", "password_env")
 _LIST = ("name", "address", "languages", "format")
@@ -124,7 +125,7 @@ class _SiteReader:
         return True
 
     def read(self, shown: str) -> Site:
-        self.problems += check_keys(self.data, (), _TOP, _TOP)
+        self.problems += check_keys(self.data, (), _TOP + _OPTIONAL, _TOP)
         wiki = smtp = None
         if "wiki" in self.data.value and self.section("wiki", _WIKI):
             wiki = Wiki(*(self.text(("wiki", key)) for key in _WIKI))
@@ -144,11 +145,12 @@ class _SiteReader:
                         self._get(("smtp", "starttls")) is True, self.text(("smtp", "user")),
                         self.text(("smtp", "password_env")))
         languages = self.languages()
+        self.https(("calendar_url",))
         return Site(
             title=self.text(("title",)), sender=self.address(("sender",)),
             wiki=wiki or Wiki(*[""] * 7), smtp=smtp or Smtp("", 0, False, "", ""),
             lists=self.lists(languages), interwiki=self.interwiki(), languages=languages,
-            timezones=self.timezones(), path=shown)
+            timezones=self.timezones(), calendar_url=self.text(("calendar_url",)), path=shown)
 
     def typed(self, path: tuple[object, ...], kind: type, expected: str, hint: str = "") -> None:
         problem = expect(self.data, path, kind, expected, hint)

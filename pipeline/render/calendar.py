@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections.abc import Iterator, Sequence
+from urllib.parse import quote, urlencode
 
 from pipeline.model.archive import Archive
 from pipeline.model.calendar import Call
@@ -48,10 +49,7 @@ def calendar(calls: Sequence[Call], site: Site, stamp: dt.datetime) -> bytes:
 
 def event(call: Call, site: Site, stamp: dt.datetime) -> list[str]:
     """Return the content lines of one call's VEVENT."""
-    language = site.language(call.language)
-    summary = language.t("event_title", number=call.number_text)
-    if call.scheduled:
-        summary += f": {call.scheduled.topic}"
+    summary = _summary(call, site)
     details = [line for line in (_segment(call, site), call.note, call.link) if line]
     return [
         "BEGIN:VEVENT",
@@ -68,6 +66,27 @@ def event(call: Call, site: Site, stamp: dt.datetime) -> list[str]:
         "SEQUENCE:0",
         "END:VEVENT",
     ]
+
+
+def google_link(call: Call, site: Site) -> str:
+    """Return the address that opens Google Calendar's "new event" form filled in with `call`.
+
+    The form's documented parameters: text, dates (start/end in UTC), details, location.
+    """
+    summary, details = _summary(call, site), [line for line in (_segment(call, site), call.note, call.link) if line]
+    query = {"action": "TEMPLATE", "text": summary, "dates": f"{_utc(call.start)}/{_utc(call.end)}",
+             "details": "\n".join(details), "location": call.link}
+    return "https://calendar.google.com/calendar/render?" + urlencode(query, safe="/", quote_via=quote)
+
+
+def published_file(call: Call, site: Site) -> str:
+    """Return the address of the call's .ics where site.yaml says build/calendar/ is published, or ""."""
+    return f"{site.calendar_url.rstrip('/')}/{call.number_text}.ics" if site.calendar_url else ""
+
+
+def _summary(call: Call, site: Site) -> str:
+    summary = site.language(call.language).t("event_title", number=call.number_text)
+    return summary + f": {call.scheduled.topic}" if call.scheduled else summary
 
 
 def _segment(call: Call, site: Site) -> str:

@@ -75,7 +75,10 @@ def compose(archive: Archive, call: Call) -> Letter:
     if call.note:
         opening.append((call.note,))
     opening += [(language.t("announce_welcome"),), fill(language.strings["announce_join"], link=Link(call.link, call.link)),
-                (language.t("announce_calendar"),)]
+                fill(language.strings["announce_calendar"], google=Link("Google Calendar", ical.google_link(call, site)))]
+    if site.calendar_url:
+        ics = ical.published_file(call, site)
+        opening.append(fill(language.strings["announce_calendar_file"], ics=Link(ics, ics)))
     later = [c for c in archive.upcoming(day) if c.number != call.number]
     appendix = tuple(section for section in (
         ItemSection(language.t("announce_zones"), zone_lines(call, site, language)),

@@ -15,6 +15,7 @@ from smtp import inbox, server  # noqa: F401 - the SMTP server fixture
 from pipeline.check.archive import load_archive
 from pipeline.deliver import mail as send
 from pipeline.render.email.announce import announce, utc_offset, zone_label
+from pipeline.render.email.text import LIMIT
 
 NOW = dt.datetime(2020, 9, 8, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -40,7 +41,7 @@ def test_announcements_are_built_for_the_lists_that_take_each_call(example: Path
     assert "Scheduled segment: Abstract Wikipedia, presented by Denny Vrandečić." in text
     assert "* Madrid: Tuesday, September 15th 2020, 15:00 (UTC+2)" in text
     assert "* Kolkata: Tuesday, September 15th 2020, 18:30 (UTC+5:30)" in text
-    assert all(len(line) <= 72 for line in text.splitlines())
+    assert all(len(line) <= 78 or line.startswith("https://") for line in text.splitlines())
 
     attachment = next(plain.iter_attachments())
     assert attachment.get_content_type() == "text/calendar"
@@ -113,3 +114,50 @@ def test_an_unknown_or_unlisted_announcement_is_refused(example: Path) -> None:
             assert str(exc) == message
         else:
             raise AssertionError(item)
+
+
+def without_attachments(data: bytes) -> str:
+    """Return the text a plain-digest member reads: Mailman keeps the text/plain part and drops the rest."""
+    message = parse(data)
+    [text] = [part for part in message.walk() if part.get_content_type() == "text/plain"]
+    return text.get_content().replace("\r\n", "\n")
+
+
+def test_the_text_stands_without_the_invitation(example: Path, tmp_path: Path) -> None:
+    """Plain-digest members lose the .ics: the text says everything, and links to a calendar form."""
+    from urllib.parse import parse_qs, urlsplit
+
+    site = example / "site.yaml"
+    site.write_text(site.read_text(encoding="utf-8").replace(
+        "timezones:", "calendar_url: https://clinics.example.org/calendar/\ntimezones:"), encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_cli("build", "--digests", example, "--out", out).status == 0
+    text = without_attachments((out / "email" / "wikimedia-l" / "announce-010.eml").read_bytes())
+    for detail in ("call #010", "Tuesday, September 15th 2020, at 13:00 UTC", "lasts 90 minutes",
+                   "Abstract Wikipedia, presented by Denny Vrandečić", "https://meet.google.com/wmc-clin-010",
+                   "Madrid: Tuesday, September 15th 2020, 15:00 (UTC+2)"):
+        assert detail in " ".join(text.split()), detail
+    assert "added to Google Calendar [1]" in " ".join(text.split())
+    links = dict(line.split(" ", 1) for line in text.replace("[1]\n", "[1] ").splitlines()
+                 if line.startswith("[") and " " in line)
+    form = urlsplit(links["[1]"])
+    assert (form.scheme, form.netloc, form.path) == ("https", "calendar.google.com", "/calendar/render")
+    query = parse_qs(form.query)
+    assert query["action"] == ["TEMPLATE"] and query["dates"] == ["20200915T130000Z/20200915T143000Z"]
+    assert query["text"] == ["Wikimedia Clinic #010: Abstract Wikipedia"]
+    assert query["location"] == ["https://meet.google.com/wmc-clin-010"]
+    assert "presented by Denny Vrandečić" in query["details"][0]
+    assert "The invitation is also at https://clinics.example.org/calendar/010.ics." in " ".join(text.split())
+    assert (out / "calendar" / "010.ics").exists()  # the file that address serves, once published
+    assert all(len(line) <= LIMIT or line.startswith("https://") for line in text.splitlines())
+    spanish = " ".join(without_attachments((out / "email" / "iberocoop" / "announce-012.eml").read_bytes()).split())
+    assert "también puede añadirse a Google Calendar [" in spanish and "https://clinics.example.org/calendar/012.ics" in spanish
+
+
+def test_calendar_url_must_be_https(example: Path) -> None:
+    site = example / "site.yaml"
+    site.write_text(site.read_text(encoding="utf-8").replace(
+        "timezones:", "calendar_url: http://clinics.example.org/\ntimezones:"), encoding="utf-8")
+    result = run_cli("check", "--digests", example)
+    assert result.status == 1
+    assert "error[not-https]: 'calendar_url' must be an https:// address, not 'http://clinics.example.org/'" in result.err
