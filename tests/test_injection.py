@@ -227,7 +227,7 @@ def test_the_sender_cannot_add_or_break_a_header(scratch: Path, breaker: str) ->
     site_with(scratch, "sender: Wikimedia Clinics <wikimedia-clinics@wikimedia.org>",
               f'sender: "Wikimedia Clinics{escape}Bcc: victim@example.org{escape} <wikimedia-clinics@wikimedia.org>"')
     for message in assert_headers_hold(scratch):
-        assert message["Bcc"] is None and message["Subject"].startswith("Digest of Wikimedia Clinic #001")
+        assert message["Bcc"] is None and message["Subject"].startswith("#001: ")
 
 
 @pytest.mark.parametrize("breaker", list(BREAKERS))

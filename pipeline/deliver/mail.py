@@ -37,11 +37,12 @@ from pipeline.model.archive import Archive
 from pipeline.model.diagnostics import ClinicsError, Diagnostic
 from pipeline.model.digest import Status
 from pipeline.model.settings import ListFormat, MailingList, address_of
+from pipeline.read.sentlog import SENT_LOG
+from pipeline.render.calendar import event_version
 from pipeline.render.email.announce import announce, build_announcement
 from pipeline.render.email.letter import Bodies
 from pipeline.render.email.mime import bodies, build_message, size_warning
 
-SENT_LOG = "sent-log.jsonl"
 TIMEOUT = 60  # seconds an SMTP server may take to answer
 
 
@@ -91,6 +92,11 @@ class Record:
     address: str = ""
     source: str = ""  # sha256 of the digest file that was sent
     error: str = ""
+    content: str = ""  # an announcement: the hash of its event's content (render/calendar.py)
+    sequence: int = -1  # an announcement: the event's SEQUENCE
+
+
+_EVENT_FIELDS = {"content": "", "sequence": -1}  # written for announcements only
 
 
 class SentLog:
@@ -168,7 +174,8 @@ class SentLog:
         A write that fails or is cut short (a full disk) is undone: the log is cut back to where it
         was, so that it never holds half a line of ours.
         """
-        line = (json.dumps(asdict(record), ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+        fields = {k: v for k, v in asdict(record).items() if k not in _EVENT_FIELDS or v != _EVENT_FIELDS[k]}
+        line = (json.dumps(fields, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
         fd = handle.fileno()
         start = os.fstat(fd).st_size
         if start and self._last_byte(fd, start) != b"\n":
@@ -205,6 +212,7 @@ class Mailable:
     bodies: Bodies
     size_warning: Diagnostic | None
     build: Callable[[MailingList, dt.datetime | None, int], EmailMessage]
+    event: tuple[str, int] = ("", -1)  # an announcement: its event's content hash and SEQUENCE
 
 
 def find(archive: Archive, item_id: str, list_name: str) -> tuple[Mailable, MailingList]:
@@ -248,7 +256,8 @@ def _announcement(archive: Archive, item_id: str) -> Mailable:
     source = hashlib.sha256(made.ics + made.bodies.text.encode("utf-8")).hexdigest()
     return Mailable(made.id, call.language, source, made.bodies, None,
                     lambda mailing_list, date, serial: build_announcement(archive.site, made, mailing_list,
-                                                                          date, serial))
+                                                                          date, serial),
+                    event_version(call, archive.site, archive.sent_events.get(call.number)))
 
 
 @dataclass(frozen=True)
@@ -282,7 +291,7 @@ def send(archive: Archive, digest_id: str, list_name: str, server: Server, *, ye
         message = digest.build(mailing_list, when.astimezone(), _serial(attempts))
         record = Record("sending", digest.id, mailing_list.name, str(message["Message-ID"]),
                         when.astimezone(dt.timezone.utc).isoformat(timespec="seconds"), mailing_list.address,
-                        digest.source)
+                        digest.source, content=digest.event[0], sequence=digest.event[1])
         try:
             log.append(handle, record)
         except OSError as exc:
@@ -315,7 +324,7 @@ def send(archive: Archive, digest_id: str, list_name: str, server: Server, *, ye
     return Outcome(True, message, sent)
 
 
-def _replace(record: Record, **changes: str) -> Record:
+def _replace(record: Record, **changes: str | int) -> Record:
     return Record(**{**asdict(record), **changes})
 
 

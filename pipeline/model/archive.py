@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.model.calendar import Call, past_calls, upcoming_after
+from pipeline.model.calendar import Call, SentEvent, past_calls, upcoming_after
 from pipeline.model.catalog import Catalog
 from pipeline.model.diagnostics import Diagnostic
 from pipeline.model.digest import Digest
@@ -23,6 +23,7 @@ class Archive:
     catalog: Catalog
     digests: list[Digest] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)  # the schedule: upcoming calls
+    sent_events: dict[int, SentEvent] = field(default_factory=dict)  # by call number, from the sent log
     diagnostics: list[Diagnostic] = field(default_factory=list)
     templates: Path = DEFAULT_TEMPLATES  # the email template and stylesheet, the introductions
     _by_number: dict[int, list[Digest]] | None = field(default=None, repr=False)

@@ -54,3 +54,12 @@ def upcoming_after(day: dt.date, calls: Sequence[Call], count: int = UPCOMING_SH
     """Return the first `count` calls that start after `day`, soonest first; `calls` is sorted by start."""
     first = bisect.bisect_right(calls, day, key=lambda c: c.start.date())
     return list(calls[first:first + count])
+
+
+@dataclass(frozen=True)
+class SentEvent:
+    """What subscribers last received of a call's event: its content's hash, its SEQUENCE, when it was sent."""
+
+    content: str
+    sequence: int
+    date: dt.datetime

@@ -14,6 +14,7 @@ from pipeline.model.settings import Site
 from pipeline.read.catalog import load_catalog
 from pipeline.read.frontmatter import read_meta
 from pipeline.read.schedule import load_schedule
+from pipeline.read.sentlog import SENT_LOG, load_sent_events
 from pipeline.read.settings import load_site
 from pipeline.read.source import load_source
 
@@ -44,6 +45,8 @@ def load_settings(folder: Path) -> tuple[Archive, Path]:
     catalog, found = load_catalog(folder / "catalog.yaml", site, display_path(folder / "catalog.yaml"))
     archive = Archive(folder, site, catalog, diagnostics=problems + found)
     archive.calls, found = load_schedule(folder / "schedule.yaml", site, display_path(folder / "schedule.yaml"))
+    archive.diagnostics += found
+    archive.sent_events, found = load_sent_events(folder, display_path(folder / SENT_LOG))
     archive.diagnostics += found
     return archive, site_path
 

@@ -1,13 +1,21 @@
-"""The calendar of upcoming calls as iCalendar (RFC 5545): one file for all, one per call."""
+"""The calendar of upcoming calls as iCalendar (RFC 5545): one file for all, one per call.
+
+An event's SEQUENCE counts the changes subscribers were sent: 0 until an announcement of the
+call goes out, the same while its content (time, title, description, place) is what was sent,
+and one more than the last one sent once it changes. The sent log (read/sentlog.py) is the
+record; DTSTAMP then moves past the moment the last version was sent. Clients that compare
+SEQUENCE (RFC 5546, 2.1.4) replace the event they have only when it is higher.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
 from pipeline.model.archive import Archive
-from pipeline.model.calendar import Call
+from pipeline.model.calendar import Call, SentEvent
 from pipeline.model.output import Output
 from pipeline.model.settings import Site
 
@@ -20,9 +28,9 @@ def render(archive: Archive) -> Iterator[Output]:
 
     when = stamp(archive)
     calls = sorted(archive.calls, key=lambda c: (c.start, c.number))
-    yield Output("calendar/clinics.ics", calendar(calls, archive.site, when))
+    yield Output("calendar/clinics.ics", calendar(calls, archive.site, when, archive.sent_events))
     for call in calls:
-        yield Output(f"calendar/{call.number_text}.ics", calendar([call], archive.site, when))
+        yield Output(f"calendar/{call.number_text}.ics", calendar([call], archive.site, when, archive.sent_events))
 
 
 def stamp(archive: Archive) -> dt.datetime:
@@ -37,34 +45,56 @@ def uid(call: Call, site: Site) -> str:
     return f"wikimedia-clinic-{call.number_text}@{domain}"
 
 
-def calendar(calls: Sequence[Call], site: Site, stamp: dt.datetime) -> bytes:
-    """Return a VCALENDAR (METHOD:PUBLISH) holding one VEVENT per call."""
+def calendar(calls: Sequence[Call], site: Site, stamp: dt.datetime,
+             sent: Mapping[int, SentEvent] | None = None) -> bytes:
+    """Return a VCALENDAR (METHOD:PUBLISH) holding one VEVENT per call; `sent` is what was announced."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
              f"X-WR-CALNAME:{escape(site.title)}"]
     for call in calls:
-        lines += event(call, site, stamp)
+        lines += event(call, site, stamp, (sent or {}).get(call.number))
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines).encode("utf-8")
 
 
-def event(call: Call, site: Site, stamp: dt.datetime) -> list[str]:
-    """Return the content lines of one call's VEVENT."""
-    summary = _summary(call, site)
+def event(call: Call, site: Site, stamp: dt.datetime, sent: SentEvent | None = None) -> list[str]:
+    """Return the content lines of one call's VEVENT, given the version of it last sent, if any."""
+    content = _content(call, site)
+    sequence, stamp = version(content, stamp, sent)
+    return ["BEGIN:VEVENT", f"UID:{uid(call, site)}", f"DTSTAMP:{_utc(stamp)}", *content,
+            f"SEQUENCE:{sequence}", "END:VEVENT"]
+
+
+def version(content: Sequence[str], stamp: dt.datetime, sent: SentEvent | None) -> tuple[int, dt.datetime]:
+    """Return the SEQUENCE and DTSTAMP of an event whose content lines are `content`."""
+    if sent is None:
+        return 0, stamp
+    if sent.content == content_hash(content):
+        return sent.sequence, max(stamp, sent.date)
+    return sent.sequence + 1, max(stamp, sent.date + dt.timedelta(seconds=1))
+
+
+def event_version(call: Call, site: Site, sent: SentEvent | None) -> tuple[str, int]:
+    """Return the content hash and SEQUENCE of the event of `call` as it is built now: what a send records."""
+    content = _content(call, site)
+    return content_hash(content), version(content, dt.datetime.now(dt.timezone.utc), sent)[0]
+
+
+def content_hash(content: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(content).encode("utf-8")).hexdigest()
+
+
+def _content(call: Call, site: Site) -> list[str]:
+    """Return the event's lines that subscribers see change: when, what, where."""
     details = [line for line in (_segment(call, site), call.note, call.link) if line]
     return [
-        "BEGIN:VEVENT",
-        f"UID:{uid(call, site)}",
-        f"DTSTAMP:{_utc(stamp)}",
         f"DTSTART:{_utc(call.start)}",
         f"DTEND:{_utc(call.end)}",
-        f"SUMMARY:{escape(summary)}",
+        f"SUMMARY:{escape(_summary(call, site))}",
         f"DESCRIPTION:{escape(chr(10).join(details))}",
         f"LOCATION:{escape(call.link)}",
         f"URL:{call.link}",
         "STATUS:CONFIRMED",
         "TRANSP:OPAQUE",
-        "SEQUENCE:0",
-        "END:VEVENT",
     ]
 
 

@@ -57,7 +57,7 @@ def render(archive: Archive) -> Iterator[Output]:
 def announce(archive: Archive, call: Call) -> Announcement:
     """Return the announcement of `call`."""
     letter = compose(archive, call)
-    ics = ical.calendar([call], archive.site, ical.stamp(archive))
+    ics = ical.calendar([call], archive.site, ical.stamp(archive), archive.sent_events)
     return Announcement(announcement_id(call), call, written(letter, archive.templates), ics)
 
 

@@ -5,11 +5,12 @@ import datetime as dt
 import email
 import email.policy
 import io
+import json
 from pathlib import Path
 
 import icalendar
 import yaml
-from conftest import TEMPLATES, run_cli
+from conftest import DIGESTS, TEMPLATES, run_cli
 from smtp import inbox, server  # noqa: F401 - the SMTP server fixture
 
 from pipeline.check.archive import load_archive
@@ -161,3 +162,64 @@ def test_calendar_url_must_be_https(example: Path) -> None:
     result = run_cli("check", "--digests", example)
     assert result.status == 1
     assert "error[not-https]: 'calendar_url' must be an https:// address, not 'http://clinics.example.org/'" in result.err
+
+
+def event_of(data: bytes) -> icalendar.Event:
+    [event] = icalendar.Calendar.from_ical(data).walk("VEVENT")
+    return event
+
+
+def sent_event(data: bytes) -> icalendar.Event:
+    return event_of(next(parse(data).iter_attachments()).get_content())
+
+
+def test_a_changed_call_gets_a_higher_sequence_once_announced(example: Path, tmp_path: Path, inbox) -> None:  # noqa: F811
+    """Clients that compare SEQUENCE (RFC 5546) ignored a rescheduled call sent again with SEQUENCE:0."""
+    handler, port = inbox
+    schedule = example / "schedule.yaml"
+    out = tmp_path / "out"
+
+    def build() -> icalendar.Event:
+        result = run_cli("build", "--digests", example, "--out", out)
+        assert result.status == 0, result.err
+        return event_of((out / "calendar" / "010.ics").read_bytes())
+
+    def send_it() -> icalendar.Event:
+        archive = load_archive(example, TEMPLATES, dt.date(2026, 1, 1))
+        send.send(archive, "announce-010", "wikimedia-l", server(port), yes=True, resend=True, now=NOW,
+                  out=io.StringIO())
+        return sent_event(handler.received[-1][2])
+
+    first = build()
+    assert first["SEQUENCE"] == 0
+    assert build()["SEQUENCE"] == 0  # built again, unchanged and unsent
+    sent = send_it()
+    assert (sent["SEQUENCE"], sent["DTSTAMP"].dt) == (0, first["DTSTAMP"].dt)
+    assert build()["SEQUENCE"] == 0  # what was sent, unchanged
+
+    schedule.write_text(schedule.read_text(encoding="utf-8").replace("2020-09-15T13:00:00Z", "2020-09-15T14:00:00Z"),
+                        encoding="utf-8")
+    moved = build()
+    assert moved["SEQUENCE"] == 1 and moved["DTSTAMP"].dt > NOW  # later than the version sent
+    assert moved["DTSTART"].dt == dt.datetime(2020, 9, 15, 14, 0, tzinfo=dt.timezone.utc)
+    assert build()["SEQUENCE"] == 1  # the same change is the same version
+    assert send_it()["SEQUENCE"] == 1
+    lines = [json.loads(line) for line in (example / send.SENT_LOG).read_text(encoding="utf-8").splitlines()]
+    assert [(r["event"], r["sequence"]) for r in lines] == [("sending", 0), ("sent", 0), ("sending", 1), ("sent", 1)]
+
+    schedule.write_text(schedule.read_text(encoding="utf-8").replace("2020-09-15T14:00:00Z", "2020-09-15T13:00:00Z"),
+                        encoding="utf-8")
+    assert build()["SEQUENCE"] == 2  # back to the first time: a change again for those who have version 1
+
+
+def test_a_damaged_sent_log_leaves_sequence_numbers_alone_with_a_warning(example: Path, tmp_path: Path) -> None:
+    (example / send.SENT_LOG).write_text(
+        '{"event": "sent", "id": "announce-010", "content": "x", "sequence": 4, "date": "2020-09-08T09:00:00+00:00"}\n'
+        '{"event": "sent", "id": "announce-010", "sequ\n'
+        '[1, 2]\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("build", "--digests", example, "--out", out)
+    assert result.status == 0, result.err
+    assert "sent-log.jsonl:2: warning[sent-log-line]: 2 lines of the sent log cannot be read" in result.err
+    assert event_of((out / "calendar" / "010.ics").read_bytes())["SEQUENCE"] == 5  # content "x" is not this one
+    assert "warning[sent-log-line]" not in run_cli("build", "--digests", DIGESTS, "--out", tmp_path / "o2").err
