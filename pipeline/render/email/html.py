@@ -29,6 +29,10 @@ STYLESHEET = "email.css"
 HEADING_SHIFT = 0  # the email's h1 is the title and topics are h2, as in the digest: levels stay
 # What a browser collapses: ASCII whitespace. A no-break or ideographic space is text, and stays.
 _ALIGN = re.compile(r"text-align:\s*(left|right|center)")
+# bgcolor is HTML on <body> and table cells only, where old Outlook reads it; premailer sets it on every
+# element with a background colour (the column <div>, <code>), which the Nu HTML Checker reports as an error
+# and no client needs there. Attribute values cannot hold "<" or ">" (the serializer escapes them).
+_STRAY_BGCOLOR = re.compile(r'(<(?!(?:body|table|tr|td|th)\b)[a-z][a-z0-9]*\b[^<>]*?) bgcolor="[^"<>]*"')
 _RTL = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ps", "sd", "ug", "ur", "yi"})
 
 
@@ -65,7 +69,7 @@ def render_html(letter: Letter, templates: Path = DEFAULT_TEMPLATES) -> str:
     with timing.stage("html"):
         html = _template(templates).render(email=view(letter))
     with timing.stage("inline"):
-        return inliner_for(templates).inline(html)
+        return _STRAY_BGCOLOR.sub(r"\1", inliner_for(templates).inline(html))
 
 
 def view(letter: Letter) -> EmailView:

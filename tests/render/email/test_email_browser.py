@@ -213,3 +213,29 @@ def test_the_column_is_600px_at_most_and_fills_a_phone(browser: Browser, pages: 
     assert browser.evaluate(phone, wrapper) == [0, 360]
     padding = browser.evaluate(phone, "getComputedStyle(document.querySelector('.wrapper')).paddingLeft")
     assert padding == "14px"  # the @media rule, kept in <style>, beats the inline style
+
+
+@pytest.mark.chromium
+def test_every_word_is_inside_the_one_main_landmark(browser: Browser, pages: dict[str, Path]) -> None:
+    """axe-core's landmark-one-main and region rules, read from chromium's own accessibility tree."""
+    session = browser.page(600)
+    browser.call("Accessibility.enable", session=session)
+    for digest_id, path in pages.items():
+        browser.visit(session, path.as_uri())
+        nodes = browser.call("Accessibility.getFullAXTree", session=session)["nodes"]
+        by_id = {node["nodeId"]: node for node in nodes}
+
+        def role(node: dict[str, Any]) -> str:
+            return str(node.get("role", {}).get("value", ""))
+
+        def inside_main(node: dict[str, Any]) -> bool:
+            while node is not None:
+                if role(node) == "main":
+                    return True
+                node = by_id.get(node.get("parentId", ""))  # type: ignore[assignment]
+            return False
+
+        assert [role(n) for n in nodes if role(n) == "main"] == ["main"], digest_id
+        words = [n for n in nodes if role(n) == "StaticText" and not n.get("ignored")]
+        assert words and all(inside_main(n) for n in words), (digest_id, [
+            n.get("name", {}).get("value") for n in words if not inside_main(n)][:5])

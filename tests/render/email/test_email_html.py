@@ -179,6 +179,18 @@ def test_no_text_is_hidden_from_the_reader(example: dict[str, email_mime.Bodies]
             assert style.get("font-size") not in ("0", "1px") and style.get("opacity") != "0"
 
 
+def test_what_the_nu_html_checker_reported_is_gone(example: dict[str, email_mime.Bodies]) -> None:
+    """"meta" without "content", and "bgcolor" on <div> and <code> (added by the inliner), were errors."""
+    for digest_id, made in example.items():
+        root = tree(made.html)
+        assert all(meta.get("content") is not None for meta in root.iter("meta")), digest_id
+        misplaced = [el.tag for el in root.iter("*") if "bgcolor" in el.attrib
+                     and el.tag not in ("body", "table", "tr", "td", "th")]
+        assert misplaced == [], (digest_id, misplaced)
+        assert root.find("body").get("bgcolor") == "#f8f9fa"  # where old Outlook reads the background
+    assert tree(example["007"].html).cssselect("th")[0].get("bgcolor")  # a table cell keeps it
+
+
 def test_an_email_gmail_would_clip_is_a_warning(scratch: Path) -> None:
     paragraph = "* Volunteer:\n    * " + "A long remark about the state of things in the community. " * 8 + "\n"
     (scratch / "001.md").write_text(digest_text(1, "", "## A very long call\n\n" + paragraph * 220),
