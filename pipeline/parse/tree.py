@@ -38,7 +38,11 @@ from pipeline.read.text import normal, shown
 
 _SPACE = re.compile(r"\s+")
 # Stops before STX/ETX: Python-Markdown's placeholders (a backslash escape, a stashed node) are not address.
-_BARE_URL = r"(?<![\w/:@])(https?://[^\s<>\[\]()\"'\x02\x03]*[^\s<>\[\]()\"'.,;:!?*_~\x02\x03])"
+# What it takes, _BareUrl trims as GitHub and MediaWiki do: punctuation at the end is the sentence's, and so
+# is a closing parenthesis without its opening one in the address ("(see https://x.org/a)").
+_BARE_URL = r"(?<![\w/:@])(https?://[^\s<>\[\]\"'\x02\x03]*[^\s<>\[\]\"'.,;:!?*_~()\x02\x03]" \
+            r"(?:[^\s<>\[\]\"'\x02\x03]*[^\s<>\[\]\"'.,;:!?*_~(\x02\x03])?)"
+_TRAILING = frozenset(".,;:!?*_~(")
 MAX_TOPICS = 100  # a call covers a handful of topics; more is a paste gone wrong
 
 
@@ -117,9 +121,12 @@ class _BareUrl(InlineProcessor):
     """A pasted https://… address becomes a link, as mail clients and MediaWiki do."""
 
     def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:
-        el = etree.Element("a", href=m.group(1))
-        el.text = markdown.util.AtomicString(m.group(1))
-        return el, m.start(0), m.end(0)
+        url = m.group(1)
+        while url.endswith(")") and url.count(")") > url.count("(") or url[-1] in _TRAILING:
+            url = url[:-1]
+        el = etree.Element("a", href=url)
+        el.text = markdown.util.AtomicString(url)
+        return el, m.start(0), m.start(1) + len(url)
 
 
 class _CodeText(markdown.treeprocessors.Treeprocessor):

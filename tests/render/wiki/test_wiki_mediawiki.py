@@ -69,6 +69,8 @@ def test_every_example_digest_reads_on_the_wiki_as_in_the_email(mediawiki: Local
 # ------------------------------------------------------------------ notes full of wiki syntax
 
 NOTES = {
+    "bare urls with parentheses": "See https://en.wikipedia.org/wiki/Python_(programming_language), "
+                                  "(https://x.org/a) and https://x.org/b_(c)_d. End https://x.org/e_.",
     "templates": "A {{Template}}, {{subst:PAGENAME}}, {{#if:x|y|z}}, {{!}} and {{=}} stay text.",
     "parameters": "Parameters {{{1}}} and {{{name|default}}} and a lone { and } and {{ alone.",
     "language conversion": "Variants -{zh-hans:A; zh-hant:B}- and -{R|raw}- stay text.",
@@ -181,6 +183,15 @@ def test_the_notes_keep_their_links_and_nothing_more(notes_archive: Archive) -> 
                      "https://wikitech.wikimedia.org/wiki/PAWS", "https://meta.wikimedia.org/wiki/Trust_and_Safety",
                      "https://meta.wikimedia.org/wiki/Grants:Start", "https://www.mediawiki.org/wiki/Global_templates",
                      "https://es.wikipedia.org/wiki/Wikipedia:Café"]
+
+
+def test_a_bare_url_keeps_its_balanced_parentheses(notes_archive: Archive) -> None:
+    """A pasted Wikipedia address was cut at "(" in the HTML email and on Meta (issue 20)."""
+    links = visible(blocks_html(note_blocks(notes_archive, NOTES["bare urls with parentheses"])),
+                    notes_archive).links
+    assert [target for target, _ in links] == [
+        "https://en.wikipedia.org/wiki/Python_(programming_language)", "https://x.org/a", "https://x.org/b_(c)_d",
+        "https://x.org/e"]
 
 
 # ------------------------------------------------------------------ publishing
