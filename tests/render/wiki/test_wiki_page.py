@@ -75,7 +75,7 @@ def test_blocks_and_inlines(settings: Archive, markdown: str, expected: str) -> 
      "[https://example.org/x <nowiki/>] and [https://example.org/y ''it'']"),
     ("see https://example.org/a_b. and (https://example.org/c)", "see https://example.org/a_b. and "
      "(https://example.org/c)"),
-    ("see https://example.org/a_(b)", "see [https://example.org/a https&#58;//example.org/a]_(b)"),
+    ("see https://example.org/a_(b)", "see [https://example.org/a_(b) https&#58;//example.org/a_(b)]"),
     ("<https://example.org/x>'s and <https://example.org/q?a=1&amp;b>", "[https://example.org/x "
      "https&#58;//example.org/x]'s and [https://example.org/q?a=1&amp;amp;b https&#58;//example.org/q?a=1&amp;amp;b]"),
     ("<https://example.org/a''b>", "[https://example.org/a&#39;'b https&#58;//example.org/a&#39;'b]"),
