@@ -101,6 +101,9 @@ def _arguments() -> argparse.ArgumentParser:
     publish.add_argument("--yes", action="store_true", help="really edit the wiki")
     publish.add_argument("--overwrite", action="append", default=[], metavar="TITLE",
                          help="publish TITLE even over the edits of others (repeatable)")
+    publish.add_argument("--adopt", action="store_true",
+                         help="take into the publish log pages whose edits since are all publish's own "
+                              "(published from another checkout, or the wiki under another address)")
     publish.add_argument("--api-url", default=None, help="the wiki's api.php (default: wiki.api_url in site.yaml)")
     publish.add_argument("--user", default=None, help="the bot user, Name@app (default: wiki.user in site.yaml)")
     publish.set_defaults(run=run_publish)
@@ -237,7 +240,7 @@ def run_publish(args: argparse.Namespace) -> int:
     wiki = archive.site.wiki
     try:
         done = publish.publish(archive, args.api_url or wiki.api_url, args.user or wiki.user, args.overwrite,
-                               args.yes)
+                               args.yes, args.adopt)
     except ClinicsError as exc:
         return fail(exc)
     return EXIT_OK if done else EXIT_ERRORS

@@ -116,6 +116,22 @@ class LocalWiki:
                         titles=title)["query"]["pages"][0]
         return page.get("revisions", [])
 
+    def move(self, title: str, to: str, reason: str) -> None:
+        """Move `title` to `to` without leaving a redirect (as the wiki's administrator)."""
+        if not self._token:
+            self.login()
+        self.api("POST", action="move", reason=reason, noredirect="1", token=self._token, **{"from": title, "to": to})
+
+    def grant_bot_password(self, app: str, grants: str) -> tuple[str, str]:
+        """Return the user and a new bot password of the administrator's with only `grants` (comma-separated)."""
+        password = secrets.token_hex(16)
+        name = self.bot_user.partition("@")[0]
+        made = subprocess.run(["php", str(MEDIAWIKI.parent / "createBotPassword.php"), "--appid", app, "--grants",
+                               grants, name, password], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "MW_CONFIG_FILE": str(self.folder / "LocalSettings.php")})
+        assert made.returncode == 0, made.stdout + made.stderr
+        return f"{name}@{app}", password
+
     def delete(self, title: str, reason: str) -> None:
         """Delete `title` (as the wiki's administrator)."""
         if not self._token:

@@ -419,7 +419,7 @@ def test_explain_lists_the_edits_mediawiki_merged_into_ours() -> None:
 
 def test_explain_a_deleted_page_and_a_draft() -> None:
     deleted = {"query": {"logevents": [{"user": "Admin", "timestamp": "t20", "comment": "not notable"}]}}
-    client, _, _ = api(Response(deleted), Response(HISTORY))
+    client, _, _ = api(Response(deleted), Response({"query": {"logevents": []}}), Response(HISTORY))
     gone = explain(client, plan([WHOLE], {}, {"P": ours("old")}, {"P"})[0])
     assert gone.summary == "s; creates again the page deleted by User:Admin"
     draft = explain(client, plan([WHOLE], {"P": page("a draft", 14)}, {}, {"P"})[0])

@@ -12,6 +12,7 @@ import io
 import re
 import shutil
 import signal
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -330,3 +331,115 @@ def test_markers_removed_or_broken_on_a_published_main_page_are_refused(mediawik
         assert (f"refused   {main_page}: the markers of the generated section 'archive' appear 1 (begin) and 0 "
                 f"(end) times, not once each\n  revision {broken} by Person at ") in result.err
         assert f"as in revision {ours} of the page, the last one publish saved" in result.err
+
+
+# ------------------------------------------------------------------ what editors met on a real wiki (issue 20)
+
+def test_a_digest_saved_decomposed_is_published_and_then_unchanged(mediawiki: LocalWiki, archive: Path) -> None:
+    """MediaWiki stores NFC and checks the md5 of what it stored: NFD text failed every publish with badmd5."""
+    decomposed = unicodedata.normalize("NFD", "Fotos del Café")
+    change(archive, "001.md", "## Finding pictures", f"## {decomposed}")
+    first = publish(mediawiki, archive, "--yes")
+    assert first.status == 0, first.err
+    assert "Topic 2: Fotos del Café" in text_of(mediawiki, f"{prefix_of(archive)}/001")
+    again = publish(mediawiki, archive, "--yes")
+    assert again.status == 0 and "published: 0 created, 0 edited, 4 unchanged, 0 refused, 0 failed" in again.err
+
+
+def test_a_page_moved_without_a_redirect_is_reported_as_moved(mediawiki: LocalWiki, archive: Path) -> None:
+    page = f"{prefix_of(archive)}/002"
+    assert publish(mediawiki, archive, "--yes").status == 0
+    ours = logged(archive, mediawiki, page)
+    mediawiki.move(page, f"{page} (moved)", "a better title")
+    result = publish(mediawiki, archive)
+    assert result.status == 1
+    assert (f"refused   {page}: the page was moved to '{page} (moved)' since publish saved revision {ours}, leaving "
+            f"no redirect\n  moved to '{page} (moved)' by Admin at ") in result.err
+    assert ': "a better title"\n' in result.err and "deleted" not in result.err
+    assert (f"  hint: publish writes the page under its own title: to go on publishing it, move '{page} (moved)' "
+            f"back to '{page}' on the wiki (Special:MovePage); --overwrite '{page}' would create a second copy "
+            "beside the moved page\n") in result.err
+    forced = publish(mediawiki, archive, "--yes", "--overwrite", page)
+    assert forced.status == 0, forced.err
+    assert mediawiki.history(page)[0]["comment"] == ("Digest of Wikimedia Clinic #002 (en); creates again the page "
+                                                     f"User:Admin moved to {page} (moved)")
+
+
+def test_a_bot_password_without_the_edit_grant_is_named_before_any_edit(mediawiki: LocalWiki,
+                                                                        archive: Path) -> None:
+    user, password = mediawiki.grant_bot_password("readonly", "basic")
+    result = Result(*_publish_as(mediawiki, archive, user, password))
+    assert result.status == 1
+    assert (f"error: '{user}' is logged in but may not create or edit pages: it lacks the rights 'edit' and "
+            "'createpage'\n  hint: on the wiki, open Special:BotPasswords/readonly as Admin and tick 'Edit existing "
+            "pages' (editpage) and 'Create, edit, and move pages' (createeditmovepage); nothing was changed") \
+        in result.err
+    assert mediawiki.current(prefix_of(archive)) is None  # nothing was created
+
+
+def _publish_as(wiki: LocalWiki, folder: Path, user: str, password: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CLINICS_WIKI_PASSWORD", password)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = main(["publish", "--digests", str(folder), "--api-url", wiki.api_url, "--user", user,
+                           "--today", "2026-01-01", "--yes"])
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_new_pages_are_linked_blue_from_pages_saved_before_them(mediawiki: LocalWiki, archive: Path) -> None:
+    """The versions of a call link to each other: the first saved linked to a page that did not exist yet."""
+    (archive / "002.es.md").write_text(DIGEST.format(number=2).replace("date:", "language: es\ncall_language: en\ndate:"),
+                                       encoding="utf-8")
+    result = publish(mediawiki, archive, "--yes")
+    assert result.status == 0, result.err
+    assert "purged    " in result.err
+    prefix = prefix_of(archive)
+    html = mediawiki.session.get(mediawiki.api_url.replace("/w/api.php", f"/wiki/{prefix}/002")).text
+    links = re.findall(r'<a href="([^"]*)"[^>]*>Español</a>', html)
+    assert links and "redlink=1" not in links[0], links
+
+
+def test_a_publish_log_behind_the_wiki_is_recognised_and_adopted(mediawiki: LocalWiki, archive: Path,
+                                                                 tmp_path: Path) -> None:
+    """A second checkout (or the wiki at another address) took the bot's own edits for people's."""
+    page = f"{prefix_of(archive)}/001"
+    assert publish(mediawiki, archive, "--yes").status == 0
+    behind = (archive / PUBLISH_LOG).read_bytes()
+    other = tmp_path / "other"
+    shutil.copytree(archive, other)
+    change(archive, "001.md", "village pump.", "village pump or the help desk.")
+    assert publish(mediawiki, archive, "--yes").status == 0  # the first checkout publishes a change
+    ours = logged(archive, mediawiki, page)
+    (other / PUBLISH_LOG).write_bytes(behind)
+    change(other, "001.md", "village pump.", "village pump or a mentor.")  # and this one another
+    dry = publish(mediawiki, other)
+    assert dry.status == 1
+    assert (f"refused   {page}: the page was edited on the wiki since publish saved revision "
+            f"{logged(other, mediawiki, page)}; but every edit since revision {logged(other, mediawiki, page)} is "
+            "publish's own (by Admin, with publish's summary): this checkout's publish-log.json is behind the wiki"
+            ) in dry.err
+    assert "run publish --adopt to take these revisions into the log" in dry.err
+    adopted = publish(mediawiki, other, "--yes", "--adopt")
+    assert adopted.status == 0, adopted.err
+    assert re.search(rf"^edited    {re.escape(page)} \(revision (\d+); publish's own revision {ours} adopted into "
+                     r"the log\)$", adopted.err, re.MULTILINE)
+    assert "mentor" in text_of(mediawiki, page) and mediawiki.history(page)[1]["revid"] == ours
+    assert logged(other, mediawiki, page) == mediawiki.current(page)[0]  # type: ignore[index]
+
+    person = mediawiki.person().edit(page, text_of(mediawiki, page) + "\n* A person's line.")
+    (other / PUBLISH_LOG).write_bytes(behind)
+    refused = publish(mediawiki, other, "--yes", "--adopt")  # a person's edit among them: never adopted
+    assert refused.status == 1 and "publish's own" not in refused.err.split(f"refused   {page}")[1].split("\n")[0]
+    assert mediawiki.current(page)[0] == person  # type: ignore[index]
+
+
+def test_pages_the_archive_no_longer_has_are_listed_and_kept(mediawiki: LocalWiki, archive: Path) -> None:
+    page = f"{prefix_of(archive)}/002"
+    assert publish(mediawiki, archive, "--yes").status == 0
+    change(archive, "002.md", "date: 2020-02-15\n", "date: 2020-02-15\nstatus: draft\n")
+    dry = publish(mediawiki, archive)
+    assert (f"left      {page}: publish made this page, but the archive no longer has it (a digest made a draft "
+            "again, renamed or removed); it stays on the wiki\n") in dry.err
+    assert publish(mediawiki, archive, "--yes").status == 0
+    assert mediawiki.current(page) is not None

@@ -30,6 +30,9 @@ TIMEOUT = (10, 60)  # seconds to connect, to read
 BATCH = 50  # titles per query, the API's limit for ordinary accounts
 HISTORY = 50  # edits of one page listed when someone else edited it
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# The rights publishing needs, and the grant of Special:BotPasswords that gives each (its label there, its name).
+GRANTS = {"edit": ("Edit existing pages", "editpage"), "createpage": ("Create, edit, and move pages",
+                                                                     "createeditmovepage")}
 
 
 class WikiError(ClinicsError):
@@ -75,7 +78,8 @@ class Event:
     user: str
     timestamp: str
     comment: str
-    kind: str = "edit"
+    kind: str = "edit"  # "edit", "delete" or "move"
+    target: str = ""  # a move: the title the page was moved to
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,24 @@ class Api:
             raise WikiError(f"the wiki refused the login of '{user}': {result.get('reason', result.get('result'))}",
                             "check the user (Name@app) and its bot password in Special:BotPasswords")
 
+    def check_rights(self, user: str, needed: Sequence[str]) -> None:
+        """Raise WikiError naming the grant a logged-in bot password lacks for any of the rights `needed`.
+
+        Without it, the first edit fails with MediaWiki's own message ("limited to users in the group:
+        [[…|Users]]"), which names neither the grant nor where to give it.
+        """
+        rights = self.call("GET", action="query", meta="userinfo", uiprop="rights")["query"]["userinfo"]
+        missing = [right for right in needed if right not in rights.get("rights", [])]
+        if not missing:
+            return
+        labels = " and ".join(f"'{GRANTS[right][0]}' ({GRANTS[right][1]})" for right in missing)
+        rights_text = " and ".join(f"'{right}'" for right in missing)
+        name, _, app = user.partition("@")
+        raise WikiError(f"'{user}' is logged in but may not {'create or ' if 'createpage' in missing else ''}edit "
+                        f"pages: it lacks the right{'s' if len(missing) > 1 else ''} {rights_text}",
+                        f"on the wiki, open Special:BotPasswords/{app or '…'} as {name} and tick {labels}; "
+                        "nothing was changed")
+
     def revisions(self, titles: Sequence[str]) -> dict[str, Revision]:
         """Return the current revision of each of `titles` (exists=False for a missing page)."""
         found: dict[str, Revision] = {}
@@ -176,6 +198,12 @@ class Api:
         return Saved(int(result.get("newrevid", 0)), str(result.get("newtimestamp", "")),
                      replaced=int(result.get("oldrevid", 0)))
 
+    def purge(self, titles: Sequence[str]) -> None:
+        """Have the wiki render `titles` again and update their links tables (a red link to a new page turns blue)."""
+        for start in range(0, len(titles), BATCH):
+            self.call("POST", action="purge", forcelinkupdate="1",
+                      titles="\x1f" + "\x1f".join(titles[start:start + BATCH]))
+
     def history(self, title: str, limit: int = HISTORY) -> tuple[list[Event], bool]:
         """Return the latest `limit` edits of `title`, newest first, and whether it has older ones."""
         answer = self.call("GET", action="query", prop="revisions", titles=title, rvlimit=limit,
@@ -190,6 +218,16 @@ class Api:
                            leprop="user|timestamp|comment")
         events = answer.get("query", {}).get("logevents", [])
         return _event(events[0], "delete") if events else None
+
+    def move(self, title: str) -> Event | None:
+        """Return the latest move of `title` to another title, from the move log, if it has one."""
+        answer = self.call("GET", action="query", list="logevents", letype="move", letitle=title, lelimit=1,
+                           leprop="user|timestamp|comment|details")
+        events = answer.get("query", {}).get("logevents", [])
+        if not events:
+            return None
+        params = events[0].get("params", {})
+        return _event(events[0], "move", str(params.get("target_title", "")) if isinstance(params, dict) else "")
 
 
 def _json(response: requests.Response) -> dict[str, Any]:
@@ -214,10 +252,10 @@ def _revision(title: str, data: dict[str, Any], read_at: str) -> Revision:
                     data.get("user", ""), data.get("comment", ""), read_at)
 
 
-def _event(data: dict[str, Any], kind: str = "edit") -> Event:
+def _event(data: dict[str, Any], kind: str = "edit", target: str = "") -> Event:
     user = "(hidden)" if data.get("userhidden") else data.get("user", "")
     comment = "(hidden)" if data.get("commenthidden") else data.get("comment", "")
-    return Event(int(data.get("revid", 0)), user, data.get("timestamp", ""), comment, kind)
+    return Event(int(data.get("revid", 0)), user, data.get("timestamp", ""), comment, kind, target)
 
 
 def saved_form(text: str) -> str:

@@ -40,6 +40,7 @@ class Reason(enum.Enum):
     NOT_OURS = "not-ours"  # it exists, and we never published it
     EDITED = "edited"  # it no longer holds the text we last sent
     DELETED = "deleted"  # we published it, and someone deleted it since
+    MOVED = "moved"  # we published it, and someone moved it to another title since, leaving no redirect
     EDITED_INSIDE = "edited-inside"  # the main page: edited between the markers of a section we sent
     MARKERS_REMOVED = "markers-removed"  # the main page: both markers of a section we sent are gone
     MARKERS_BROKEN = "markers-broken"  # the main page: a marker missing, repeated or out of order
@@ -71,6 +72,7 @@ class Contest:
     after: int = 0  # every revision after this one, but `since`, is someone else's
     edits: tuple[Event, ...] = ()  # newest first, filled in by `explain`
     more: bool = False  # the page has more such edits than `edits`
+    own: bool = False  # every one of `edits` is publish's own: the publish log is behind the wiki
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Change:
     contest: Contest | None = None
     overwrite: bool = False  # contested, and --overwrite names it
     sections: tuple[tuple[str, str], ...] = ()  # the main page: hashes of the sections sent
+    adopted: bool = False  # contested by publish's own edits only, and --adopt takes them into the log
 
     @property
     def note(self) -> str:
@@ -241,20 +244,67 @@ def same_text(saved: str, text: str) -> bool:
     return saved_form(saved) == saved_form(text)
 
 
-def explain(api: Api, change: Change) -> Change:
-    """Return `change` with the edits that contest it and, when overwriting them, a summary that says so."""
+# How every edit summary of publish begins (wanted_pages): how its own edits are told from people's.
+OWN_SUMMARIES = ("Digest of Wikimedia Clinic #", "List of the tools and resources mentioned in the Wikimedia Clinics",
+                 "Update the generated sections")
+_ADOPTABLE = (Reason.NOT_OURS, Reason.EDITED, Reason.EDITED_INSIDE)
+
+
+def is_own(event: Event, bot: str) -> bool:
+    """Return True for an edit publish made: by the bot's account, with one of publish's summaries."""
+    return event.kind == "edit" and event.user == bot and event.comment.startswith(OWN_SUMMARIES)
+
+
+def explain(api: Api, change: Change, bot: str = "", adopt: bool = False) -> Change:
+    """Return `change` with the edits that contest it and, when overwriting them, a summary that says so.
+
+    `bot` is the account publish edits as (the name before "@"): when every edit that contests a
+    page is its own, the publish log is behind the wiki (a publish from another checkout, or the wiki
+    at another address). The refusal says so; with `adopt`, the page is taken as publish's own.
+    """
     contest = change.contest
     if contest is None or (contest.reason is Reason.MARKERS_BROKEN and not contest.since):
         return change
     if contest.reason is Reason.DELETED:
-        deletion = api.deletion(change.title)
+        deletion, moved = api.deletion(change.title), api.move(change.title)
         edits, more = ([deletion] if deletion else []), False
+        if moved is not None and (deletion is None or moved.timestamp > deletion.timestamp):
+            contest, edits = _moved(change.title, contest, moved), [moved]
     else:
         found, more = api.history(change.title)
         edits = [e for e in found if e.revid > contest.after and e.revid != contest.since]
         more = more and (not found or found[-1].revid > contest.after)
-    explained = dataclasses.replace(change, contest=dataclasses.replace(contest, edits=tuple(edits), more=more))
+    own = (contest.reason in _ADOPTABLE and bool(edits) and not more and bool(bot)
+           and all(is_own(e, bot) for e in edits))
+    if own:
+        contest = _behind(change.title, contest, bot)
+        if adopt:
+            action = Action.UNCHANGED if same_text(change.current.text, change.text) else Action.EDIT
+            return dataclasses.replace(change, action=action, contest=None, overwrite=False, adopted=True)
+    explained = dataclasses.replace(change, contest=dataclasses.replace(contest, edits=tuple(edits), more=more,
+                                                                        own=own))
     return dataclasses.replace(explained, summary=f"{change.summary}; {explained.note}") if explained.note else explained
+
+
+def _behind(title: str, contest: Contest, bot: str) -> Contest:
+    """Return `contest` told as what it is: publish's own edits that this checkout's log does not know."""
+    since = f"since revision {contest.since}" if contest.since else "of it"
+    return dataclasses.replace(contest, problem=(
+        f"{contest.problem}; but every edit {since} is publish's own (by {bot}, with publish's summary): "
+        f"this checkout's {PUBLISH_LOG} is behind the wiki"),
+        hint=("it happens when publishing from another checkout, or to the same wiki under another address: "
+              "run publish --adopt to take these revisions into the log (it edits only where the digests "
+              "changed since), or copy the log of the checkout that made them"))
+
+
+def _moved(title: str, contest: Contest, move: Event) -> Contest:
+    """Return why a page moved away from `title` without a redirect is not created again."""
+    target = move.target or "another title"
+    return dataclasses.replace(contest, reason=Reason.MOVED, problem=(
+        f"the page was moved to '{target}' since publish saved revision {contest.since}, leaving no redirect"),
+        hint=(f"publish writes the page under its own title: to go on publishing it, move '{target}' back to "
+              f"'{title}' on the wiki (Special:MovePage); --overwrite '{title}' would create a second copy "
+              "beside the moved page"))
 
 
 def overwrite_note(contest: Contest) -> str:
@@ -262,6 +312,9 @@ def overwrite_note(contest: Contest) -> str:
     users = _users(contest.edits, contest.more)
     if contest.reason is Reason.DELETED:
         return f"creates again the page deleted by {users}"
+    if contest.reason is Reason.MOVED:
+        target = next((e.target for e in contest.edits if e.kind == "move" and e.target), "another title")
+        return f"creates again the page {users} moved to {target}"
     if contest.reason is Reason.NOT_OURS:
         return f"overwrites the edits of {users} (a page clinics had not published)"
     if contest.reason is Reason.EDITED:

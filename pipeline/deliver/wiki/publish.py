@@ -109,7 +109,8 @@ def _record(log: PublishLog, outcome: Outcome) -> None:
 
 # ------------------------------------------------------------------ the command
 
-def publish(archive: Archive, api_url: str, user: str, overwrite: Sequence[str], yes: bool) -> bool:
+def publish(archive: Archive, api_url: str, user: str, overwrite: Sequence[str], yes: bool,
+            adopt: bool = False) -> bool:
     """Show (or, with `yes`, make) the edits that bring the wiki up to date, reporting each on stderr.
 
     Return False when a page was refused or an edit failed, True otherwise; raise a ClinicsError
@@ -123,16 +124,64 @@ def publish(archive: Archive, api_url: str, user: str, overwrite: Sequence[str],
     with locked(archive.folder) if yes else contextlib.nullcontext():
         log = PublishLog.load(archive.folder / PUBLISH_LOG, api_url)
         current = api.revisions([page.title for page in wanted])
-        changes = [explain(api, change) for change in plan(wanted, current, log.entries, titles)]
+        bot = user.partition("@")[0]
+        changes = [explain(api, change, bot, adopt) for change in plan(wanted, current, log.entries, titles)]
         _note_needless(changes, titles)
+        _report_left(api, log, [page.title for page in wanted])
         if not yes:
             return _dry_run(changes)
         api.login(user, password)
+        to_do = {c.action for c in changes}
+        api.check_rights(user, [right for right, needed in (("edit", to_do & {Action.CREATE, Action.EDIT}),
+                                                            ("createpage", Action.CREATE in to_do)) if needed])
         outcomes = apply(api, changes, log, _report)
+        _purge(api, outcomes)
     done = [o.change.action for o in outcomes if not o.error]
     failed = sum(1 for o in outcomes if o.error)
     print(f"published: {_counts(done)}, {failed} failed", file=sys.stderr)
     return not failed and Action.REFUSED not in done
+
+
+def _purge(api: Api, outcomes: Sequence[Outcome]) -> None:
+    """Render again the pages saved before a page they may link to was created: their links to it were red.
+
+    MediaWiki turns such links blue from its job queue, which on a busy wiki runs late (the digest's
+    "also available in English" stayed red on Meta until someone purged it). The versions of a call
+    link to each other, so no order of creation avoids it.
+    """
+    created = [n for n, o in enumerate(outcomes) if not o.error and o.change.action is Action.CREATE]
+    if not created:
+        return
+    earlier = [o.change.title for o in outcomes[:created[-1]]
+               if not o.error and o.change.action in (Action.CREATE, Action.EDIT)]
+    if not earlier:
+        return
+    try:
+        api.purge(earlier)
+    except (ApiError, WikiError) as exc:
+        print(f"note: the pages saved before the new ones could not be purged ({exc}); their links to the new "
+              "pages may show red until the wiki updates them", file=sys.stderr)
+        return
+    print(f"purged    {len(earlier)} page{'' if len(earlier) == 1 else 's'} saved before the last new one, so "
+          "that their links to the new pages show as links to pages that exist", file=sys.stderr)
+
+
+def _report_left(api: Api, log: PublishLog, titles: Sequence[str]) -> None:
+    """List the pages publish made that the archive no longer has (a digest made a draft again, or removed).
+
+    Nothing is deleted: a page on the wiki may be linked to, and deleting is for people to decide.
+    """
+    gone = sorted(set(log.entries) - set(titles))
+    if not gone:
+        return
+    found = api.revisions(gone)
+    for title in gone:
+        revision = found.get(title)
+        if revision is not None and revision.exists:
+            print(f"left      {title}: publish made this page, but the archive no longer has it (a digest made a "
+                  "draft again, renamed or removed); it stays on the wiki", file=sys.stderr)
+            print("  hint: if it should go, delete it or turn it into a redirect on the wiki; publish never "
+                  "deletes a page", file=sys.stderr)
 
 
 def overwrite_titles(given: Sequence[str], titles: Sequence[str]) -> frozenset[str]:
@@ -183,6 +232,8 @@ def _report(outcome: Outcome) -> None:
         notes = [f"revision {outcome.revid}"]
         if change.note:
             notes.append(change.note)
+        if change.adopted:
+            notes.append(f"publish's own revision {change.current.revid} adopted into the log")
         if outcome.merged:
             notes.append(f"MediaWiki merged it with revision {outcome.merged}, saved after publish read revision "
                          f"{change.current.revid}: check the page")
@@ -204,7 +255,8 @@ def _report_refused(change: Change) -> None:
 def _edit_lines(contest: Contest) -> list[str]:
     lines = []
     for event in contest.edits[:SHOWN_EDITS]:
-        what = "deleted" if event.kind == "delete" else f"revision {event.revid}"
+        what = ("deleted" if event.kind == "delete" else f"moved to '{event.target}'" if event.kind == "move"
+                else f"revision {event.revid}")
         comment = f': "{event.comment}"' if event.comment else " (no summary)"
         lines.append(f"{what} by {event.user or '(unknown)'} at {event.timestamp}{comment}")
     hidden = len(contest.edits) - SHOWN_EDITS
@@ -226,7 +278,7 @@ def _dry_run(changes: Sequence[Change]) -> bool:
         if change.action is Action.REFUSED:
             _report_refused(change)
             continue
-        note = f" ({change.note})" if change.note else ""
+        note = f" ({change.note})" if change.note else " (adopts publish's own revisions)" if change.adopted else ""
         label = "unchanged" if change.action is Action.UNCHANGED else f"would {change.action.value}"
         print(f"{label:<16}{change.title}{note}", file=sys.stderr)
         if change.action is not Action.UNCHANGED:
