@@ -1,6 +1,7 @@
 """The archive: a folder of digests with its settings, catalog and schedule, read and checked once."""
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 from pipeline.model.calendar import Call, SentEvent, past_calls, upcoming_after
 from pipeline.model.catalog import Catalog
 from pipeline.model.diagnostics import Diagnostic
-from pipeline.model.digest import Digest
+from pipeline.model.digest import Digest, Status
 from pipeline.model.settings import Site
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # the project's own
@@ -45,6 +46,22 @@ class Archive:
                 found.sort(key=lambda d: (d.language != d.meta.call_language, d.language))
             self._by_number = index
         return self._by_number.get(number, [])
+
+    def neighbours(self, digest: Digest) -> tuple[Digest | None, Digest | None]:
+        """Return the final digests of the calls before and after `digest`'s: in its language where they have it."""
+        numbers = sorted(n for n in {d.meta.number for d in self.digests}
+                         if any(v.meta.status is Status.FINAL for v in self.versions(n)))
+        at = bisect.bisect_left(numbers, digest.meta.number)
+        before = numbers[at - 1] if at > 0 else None
+        after_at = at + 1 if at < len(numbers) and numbers[at] == digest.meta.number else at
+        after = numbers[after_at] if after_at < len(numbers) else None
+        return self._version_in(before, digest.language), self._version_in(after, digest.language)
+
+    def _version_in(self, number: int | None, language: str) -> Digest | None:
+        if number is None:
+            return None
+        finals = [d for d in self.versions(number) if d.meta.status is Status.FINAL]
+        return next((d for d in finals if d.language == language), finals[0])
 
     def upcoming(self, day: dt.date) -> list[Call]:
         """Return the calls after `day`: scheduled ones, and later calls that already have a digest."""

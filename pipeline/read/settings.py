@@ -39,7 +39,7 @@ STRINGS: dict[str, tuple[str, ...]] = {
     "attendance": ("staff", "volunteers"), "attendance_staff": ("staff",), "attendance_volunteers": ("volunteers",),
     "call_language": ("language",), "cited_in": (), "event_title": ("number",), "footer": (), "greeting": (),
     "kind_contact": (), "kind_group": (), "kind_page": (), "kind_program": (), "kind_tool": (),
-    "links_heading": (), "meeting_link": (), "on_meta": ("page",), "opening": ("call_language", "date", "number"),
+    "links_heading": (), "next_digest": ("link",), "previous_digest": ("link",), "meeting_link": (), "on_meta": ("page",), "opening": ("call_language", "date", "number"),
     "volunteer_topics": (),
     "other_versions": ("versions",), "scheduled": ("presenter", "topic"), "scheduled_topic": ("topic",),
     "signature": (), "subject": ("number", "topics"), "title": ("number",), "tools_heading": (),

@@ -203,3 +203,21 @@ def test_a_file_changed_after_its_front_matter_was_read_is_read_again(example: P
     digest, _ = read(front=front)
     assert digest is not None and front.meta.status != digest.meta.status
     assert digest.source_hash != front.source_hash
+
+
+def test_a_digest_made_final_renders_its_neighbours_pages_and_nothing_else(example: Path, tmp_path: Path) -> None:
+    """Each Meta page links the digests of the calls before and after: a new final digest changes theirs."""
+    out = tmp_path / "out"
+    source = example / "009.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("---\n", "---\nstatus: draft\n", 1),
+                      encoding="utf-8")
+    run(example, out)
+    assert "Next:" not in (out / "wiki" / "008.wiki").read_text(encoding="utf-8")
+    before = outputs(out)
+    source.write_text(source.read_text(encoding="utf-8").replace("status: draft\n", "", 1), encoding="utf-8")
+    result = run(example, out)
+    assert result.rendered == 2  # 009 itself, and 008, whose page now links it
+    assert "Next: [[Wikimedia Clinics/009|" in (out / "wiki" / "008.wiki").read_text(encoding="utf-8")
+    changed = {path for path, data in outputs(out).items() if before.get(path) != data}
+    assert {p for p in changed if p.startswith("wiki/0")} == {"wiki/008.wiki", "wiki/009.wiki"}
+    assert_same_as_cold(example, out, tmp_path)

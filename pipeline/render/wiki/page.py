@@ -18,8 +18,8 @@ from pipeline.model.archive import Archive
 from pipeline.model.catalog import Catalog, split_prefix
 from pipeline.model.digest import CATALOG_ATTR, CatalogEntry, Digest
 from pipeline.model.output import Output
-from pipeline.model.settings import Site
-from pipeline.render.document import BLANK, Inline, Link, document
+from pipeline.model.settings import Language, Site, wiki_url
+from pipeline.render.document import BLANK, Inline, Link, Paragraph, document, fill, page_title
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.escape import Context
 from pipeline.render.wiki.inline import (
@@ -64,11 +64,32 @@ def page_text(archive: Archive, digest: Digest) -> str:
     if doc.tools:
         parts.append(heading_line(2, wikiescape.heading(doc.tools_heading)))
         parts.append(writer.tools(doc.tools))
-    if doc.upcoming:
-        parts.append(heading_line(2, wikiescape.heading(doc.upcoming_heading)))
-        parts.append(writer.items(doc.upcoming))
+    parts.append(writer.paragraph(navigation(archive, digest, doc.language)))
     parts.append(category_link(archive.site.wiki.category))
     return join_blocks(parts)
+
+
+def navigation(archive: Archive, digest: Digest, language: Language) -> Paragraph:
+    """Return "← Previous: … · Archive … · Next: … →": the digests of the calls before and after, and the index.
+
+    An archived page stays as it was when the call was new; a list of upcoming calls on it would
+    be out of date for ever (the emails keep theirs: they are read when they are sent).
+    """
+    site = archive.site
+    prefix = site.wiki.page_prefix
+
+    def link(other: Digest) -> Link:
+        title = page_title(archive, other)
+        return Link(language.t("title", number=other.number_text), wiki_url(site, title), title)
+
+    before, after = archive.neighbours(digest)
+    parts: list[Paragraph] = []
+    if before is not None:
+        parts.append(fill(language.strings["previous_digest"], link=link(before)))
+    parts.append((Link(language.t("archive_heading"), wiki_url(site, prefix), prefix),))
+    if after is not None:
+        parts.append(fill(language.strings["next_digest"], link=link(after)))
+    return tuple(piece for n, part in enumerate(parts) for piece in ((" · ",) if n else ()) + part)
 
 
 def join_blocks(parts: Iterable[str]) -> str:

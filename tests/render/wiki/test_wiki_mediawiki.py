@@ -28,18 +28,19 @@ from pipeline.render.wiki import page as wikitext, pages as wikipages
 
 pytestmark = pytest.mark.mediawiki
 
-EMAIL_FRAME = ("preheader", "dateline")  # the email's own frame, not part of the digest
+EMAIL_FRAME = ("dateline",)  # the email's own frame, not part of the digest
 
 
 def email_body(archive: Archive, digest) -> str:  # type: ignore[no-untyped-def]
     """Return the HTML email of `digest` with only what its Meta page holds.
 
-    The page leaves out the email's frame (title, dateline, greeting, signature, footer) and the
-    sentence that points to the Meta page itself.
+    The page leaves out the email's frame (title, dateline, greeting, signature, footer), the
+    sentence that points to the Meta page itself, and the upcoming calls (it has its neighbours instead).
     """
     doc = document(archive, digest)
     letter = compose(archive, doc)
-    letter = dataclasses.replace(letter, greeting="", opening=doc.opening, signature="", footer=())
+    appendix = tuple(part for part in letter.appendix if part.heading != doc.upcoming_heading)
+    letter = dataclasses.replace(letter, greeting="", opening=doc.opening, signature="", footer=(), appendix=appendix)
     return render_html(letter)
 
 
@@ -57,7 +58,11 @@ def test_every_example_digest_reads_on_the_wiki_as_in_the_email(mediawiki: Local
     assert len(finals) == 10
     for digest in finals:
         title = wikipages.page_title(archive, digest)
-        rendered = mediawiki.parse(wikitext.page_text(archive, digest), title)
+        text = wikitext.page_text(archive, digest)
+        navigation = wikitext.Writer(archive.site, archive.catalog).paragraph(
+            wikitext.navigation(archive, digest, archive.site.language(digest.language)))
+        assert f"\n\n{navigation}\n\n[[Category:" in text
+        rendered = mediawiki.parse(text.replace(f"{navigation}\n\n", ""), title)
         page = visible(rendered.html, archive)
         mail = visible(email_body(archive, digest), archive, email=True)
         assert page.text == mail.text, digest.id

@@ -109,12 +109,25 @@ def test_the_spanish_page_of_call_006(example: Archive) -> None:
     headings = re.findall(r"^(==+) (.*) \1$", text, re.MULTILINE)
     assert [h for level, h in headings if level == "=="] == [
         "Tema 1: Introducción", "Tema 2: Impacto de la pandemia en los afiliados",
-        "Tema 3: Apoyo que se necesita de la Fundación", "Herramientas y recursos mencionados",
-        "Próximas llamadas"]
+        "Tema 3: Apoyo que se necesita de la Fundación", "Herramientas y recursos mencionados"]
     assert "== Tema 1: Introducción ==\n=== Principios básicos ===\nLas Clínicas son" in text
     assert "* Claudia, de [[Wikimedia México]]:\n** Planteó" in text
     assert "\n* [https://meet.jit.si/ Jitsi Meet] – A free and open-source" in text
-    assert text.endswith("\n\n[[Category:Wikimedia Clinics digests]]\n")
+    assert text.endswith("\n\n← Anterior: [[Wikimedia Clinics/005|Resumen de la Clínica Wikimedia n.º 005]] · "
+                         "[[Wikimedia Clinics|Archivo de resúmenes de llamadas anteriores]] · Siguiente: "
+                         "[[Wikimedia Clinics/007|Resumen de la Clínica Wikimedia n.º 007]] →\n\n"
+                         "[[Category:Wikimedia Clinics digests]]\n")
+
+
+def test_digest_pages_link_their_neighbours_not_the_upcoming_calls(example: Archive) -> None:
+    """Archived pages listed "Upcoming calls" from 2020 for ever: they link the calls before and after instead."""
+    pages = {d.id: wikitext.page_text(example, d) for d in wikipages.published(example)}
+    assert all("Upcoming calls" not in text and "Próximas llamadas" not in text for text in pages.values())
+    assert "← Previous" not in pages["001"] and "Next: [[Wikimedia Clinics/002|" in pages["001"]
+    assert "← Previous: [[Wikimedia Clinics/008|Digest of Wikimedia Clinic #008]]" in pages["009"]
+    assert "Next:" not in pages["009"]
+    assert "Next: [[Wikimedia Clinics/006/en|Digest of Wikimedia Clinic #006]] →" in pages["005"]  # in its language
+    assert "Siguiente:" in pages["006.es"] and "Next: [[Wikimedia Clinics/007|" in pages["006.en"]
 
 
 def test_the_english_version_links_back(example: Archive) -> None:
@@ -132,7 +145,9 @@ def test_every_page_links_only_what_its_digest_links(example: Archive) -> None:
         assert not code.filter_templates() and not code.filter_comments() and not code.filter_arguments()
         targets = {str(link.title) for link in code.filter_wikilinks()}
         entries = [example.catalog.get(i) for i in digest.citations]
-        allowed = {f"Category:{wiki.category}"} | {page_title(example, d) for d in example.versions(digest.meta.number)}
+        allowed = {f"Category:{wiki.category}", wiki.page_prefix} | {
+            page_title(example, d) for d in example.versions(digest.meta.number)} | {
+            page_title(example, d) for d in example.neighbours(digest) if d is not None}
         for entry in entries:
             local = entry.page.removeprefix(f"{wiki.local_prefix}:")
             allowed |= {entry.page, local, f":{local}"}
