@@ -112,6 +112,7 @@ class Wiki:
     category: str
     user: str
     password_env: str
+    max_page_kib: int = 2048  # MediaWiki's $wgMaxArticleSize on the wiki: no page publish writes is larger
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ STRINGS: dict[str, tuple[str, ...]] = {
     "volunteer_topics": (),
     "other_versions": ("versions",), "scheduled": ("presenter", "topic"), "scheduled_topic": ("topic",),
     "signature": (), "subject": ("number", "topics"), "title": ("number",), "tools_heading": (),
-    "tools_page_intro": (), "topic": ("n", "title"), "upcoming_call": ("date", "number", "time", "weekday"),
+    "tools_page_intro": (), "tools_by_year": ("years",), "tools_year_intro": ("year",), "topic": ("n", "title"), "upcoming_call": ("date", "number", "time", "weekday"),
     "upcoming_call_untimed": ("date", "number", "weekday"), "upcoming_columns": (), "upcoming_heading": (),
     "upcoming_none": (),
     "upcoming_segment": ("presenter", "topic"), "upcoming_segment_topic": ("topic",),
@@ -52,6 +52,7 @@ STRINGS: dict[str, tuple[str, ...]] = {
 _TOP = ("title", "sender", "timezones", "wiki", "smtp", "lists", "interwiki", "languages")
 _OPTIONAL = ("calendar_url",)
 _WIKI = ("base_url", "api_url", "page_prefix", "local_prefix", "category", "user", "password_env")
+_WIKI_OPTIONAL = ("max_page_kib",)
 _SMTP = ("host", "port", "starttls", "user", "password_env")
 _LIST = ("name", "address", "languages", "format")
 _LANGUAGE = ("name", "date", "months", "weekdays", "strings", "language_names")
@@ -116,19 +117,19 @@ class _SiteReader:
                 return None
         return value
 
-    def section(self, key: str, allowed: tuple[str, ...]) -> bool:
+    def section(self, key: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> bool:
         problem = expect(self.data, (key,), dict, "a mapping")
         if problem:
             self.problems.append(problem)
             return False
-        self.problems += check_keys(self.data, (key,), allowed, allowed, key)
+        self.problems += check_keys(self.data, (key,), required + optional, required, key)
         return True
 
     def read(self, shown: str) -> Site:
         self.problems += check_keys(self.data, (), _TOP + _OPTIONAL, _TOP)
         wiki = smtp = None
-        if "wiki" in self.data.value and self.section("wiki", _WIKI):
-            wiki = Wiki(*(self.text(("wiki", key)) for key in _WIKI))
+        if "wiki" in self.data.value and self.section("wiki", _WIKI, _WIKI_OPTIONAL):
+            wiki = Wiki(*(self.text(("wiki", key)) for key in _WIKI), max_page_kib=self.max_page_kib())
             for key in ("base_url", "api_url"):
                 self.https(("wiki", key))
             for key in ("page_prefix", "local_prefix", "category"):
@@ -151,6 +152,18 @@ class _SiteReader:
             wiki=wiki or Wiki(*[""] * 7), smtp=smtp or Smtp("", 0, False, "", ""),
             lists=self.lists(languages), interwiki=self.interwiki(), languages=languages,
             timezones=self.timezones(), calendar_url=self.text(("calendar_url",)), path=shown)
+
+    def max_page_kib(self) -> int:
+        path = ("wiki", "max_page_kib")
+        value = self._get(path)
+        if value is None:
+            return Wiki.max_page_kib
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1_048_576:
+            self.problems.append(error("wrong-type", f"'wiki.max_page_kib' must be a whole number of kibibytes "
+                                       f"from 1 to 1048576, not {value!r}", self.data.at(path),
+                                       "write the wiki's $wgMaxArticleSize: 2048 on Wikimedia wikis"))
+            return Wiki.max_page_kib
+        return value
 
     def typed(self, path: tuple[object, ...], kind: type, expected: str, hint: str = "") -> None:
         problem = expect(self.data, path, kind, expected, hint)

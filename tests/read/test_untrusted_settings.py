@@ -60,3 +60,13 @@ def test_a_yes_no_word_is_read_as_written_where_text_is_wanted() -> None:
     assert data.text((1, "language")) == "es" and data.text((2, "language")) is False  # 'false' means false
     assert data.value[0]["language"] is False  # where a boolean is wanted, YAML's reading stands
     assert data.text((5, "language")) is None
+
+
+@pytest.mark.parametrize("value", ["big", "0", "true", "2.5"])
+def test_max_page_kib_is_a_whole_number_of_kibibytes(example: Path, value: str) -> None:
+    site = example / "site.yaml"
+    site.write_text(site.read_text(encoding="utf-8").replace(
+        "  password_env: CLINICS_WIKI_PASSWORD\n", f"  password_env: CLINICS_WIKI_PASSWORD\n  max_page_kib: {value}\n"),
+        encoding="utf-8")
+    result = run_cli("check", "--digests", example)
+    assert result.status == 1 and "error[wrong-type]: 'wiki.max_page_kib' must be a whole number of kibibytes" in result.err

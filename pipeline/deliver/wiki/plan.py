@@ -107,7 +107,7 @@ def wanted_pages(archive: Archive) -> list[Wanted]:
                                 source=page.digest.path))
         else:
             found.append(Wanted(page.title, "List of the tools and resources mentioned in the Wikimedia Clinics",
-                                wikipages.tools_page_text(archive), source=archive.catalog.path))
+                                page.text, source=archive.catalog.path))
     sections = tuple(wikipages.main_sections(archive))
     names = ", ".join(section.name for section in sections)
     found.append(Wanted(archive.site.wiki.page_prefix, f"Update the generated sections ({names}) from the digests",

@@ -22,9 +22,9 @@ from pipeline import timing
 from pipeline.model.archive import Archive
 from pipeline.model.digest import Digest, Status
 from pipeline.model.output import Output
-from pipeline.model.settings import Language
+from pipeline.model.settings import Language, wiki_url
 from pipeline.read.catalog import KINDS
-from pipeline.render.document import page_title
+from pipeline.render.document import Inline, Link, fill, join_links, page_title
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.inline import Text, external, join, local_link
 from pipeline.render.wiki.page import Writer, file_name, heading_line
@@ -42,7 +42,8 @@ class Page:
 
     title: str
     file: str
-    digest: Digest | None = None  # None for the tools page
+    digest: Digest | None = None  # None for the tools pages
+    text: str = ""  # a tools page's wikitext (a digest's is made from the digest)
 
 
 @dataclass(frozen=True)
@@ -68,16 +69,16 @@ def render(archive: Archive) -> Iterator[Output]:
     """Yield build/wiki/pages.json, the main page's sections and the tools page."""
 
     with timing.stage("wikitext"):
-        pages = {page.title: page.file for page in pages_of(archive)}
+        tools = tools_pages(archive)
+        pages = {page.title: page.file for page in digest_pages(archive) + tools}
         data = (json.dumps(pages, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
     yield Output(f"wiki/{PAGES_FILE}", data)
     # One at a time: at ten thousand digests each page is megabytes, made of many more pieces.
     with timing.stage("wikitext"):
         data = main_sections_text(archive).encode("utf-8")
     yield Output(f"wiki/{MAIN_SECTIONS_FILE}", data)
-    with timing.stage("wikitext"):
-        data = tools_page_text(archive).encode("utf-8")
-    yield Output(f"wiki/{TOOLS_FILE}", data)
+    for page in tools:
+        yield Output(f"wiki/{page.file}", page.text.encode("utf-8"))
 
 
 def published(archive: Archive) -> list[Digest]:
@@ -87,10 +88,13 @@ def published(archive: Archive) -> list[Digest]:
 
 
 def pages_of(archive: Archive) -> list[Page]:
-    """Return every whole page: one per final digest version, then the tools page."""
-    pages = [Page(page_title(archive, digest), file_name(digest), digest) for digest in published(archive)]
-    pages.append(Page(tools_title(archive), TOOLS_FILE))
-    return pages
+    """Return every whole page: one per final digest version, then the tools page (or pages)."""
+    return digest_pages(archive) + tools_pages(archive)
+
+
+def digest_pages(archive: Archive) -> list[Page]:
+    """Return the page of each final digest version."""
+    return [Page(page_title(archive, digest), file_name(digest), digest) for digest in published(archive)]
 
 
 def tools_title(archive: Archive) -> str:
@@ -237,24 +241,78 @@ def splice(page: str, sections: Sequence[GeneratedSection]) -> str:
 
 # ------------------------------------------------------------------ the tools page
 
-def tools_page_text(archive: Archive) -> str:
-    """Return "Wikimedia Clinics/Tools and resources": every entry by kind, with the digests citing it."""
+def tools_pages(archive: Archive) -> list[Page]:
+    """Return the tools page; split by year when it would be larger than the wiki takes (wiki.max_page_kib).
+
+    The whole page grows with every call (about 750 bytes a call: a 2 MiB wiki refuses it near
+    call 2,800). Split, "Tools and resources" lists every entry and links a page per year, each
+    with the entries mentioned that year and the digests that mention them: no page grows after
+    its year. A year too large for one page (thousands of calls) has a page per kind of entry.
+    """
+    title = tools_title(archive)
+    limit = archive.site.wiki.max_page_kib * 1024
+    whole = tools_page_text(archive)
+    if len(whole.encode("utf-8")) <= limit:
+        return [Page(title, TOOLS_FILE, text=whole)]
+    pages, parts = [], []
+    for year in sorted({digest.meta.date.year for digest in published(archive)}):
+        text = tools_page_text(archive, year=year)
+        if len(text.encode("utf-8")) <= limit:
+            pages.append(Page(f"{title}/{year}", TOOLS_FILE.replace(".wiki", f"-{year}.wiki"), text=text))
+            parts.append((year, ()))
+            continue
+        kinds = []
+        for kind in KINDS:
+            text = tools_page_text(archive, year=year, kind=kind)
+            if "\n* " in text:
+                label = _main_language(archive).t(f"kind_{kind}")
+                pages.append(Page(f"{title}/{year}/{label}", TOOLS_FILE.replace(".wiki", f"-{year}-{kind}.wiki"),
+                                  text=text))
+                kinds.append(label)
+        parts.append((year, tuple(kinds)))
+    return [Page(title, TOOLS_FILE, text=tools_page_text(archive, years=parts)), *pages]
+
+
+def tools_page_text(archive: Archive, year: int | None = None,
+                    years: Sequence[tuple[int, Sequence[str]]] = (), kind: str | None = None) -> str:
+    """Return "Wikimedia Clinics/Tools and resources": every entry by kind, with the digests citing it.
+
+    With `year`, the page of that year: only the entries its digests cite (with `kind`, only
+    those of that kind). With `years`, the index of a split page: every entry without its
+    digests, and a link to each year's page, or to each of a year's pages by kind.
+    """
     language = _main_language(archive)
     writer = Writer(archive.site, archive.catalog)
     prefix = archive.site.wiki.page_prefix + "/"
     citing: dict[str, list[str]] = {}
     for digest in published(archive):
+        if years or (year is not None and digest.meta.date.year != year):
+            continue
         title = page_title(archive, digest)
         link = local_link(title, title.removeprefix(prefix))  # made once, however many entries it cites
         for entry_id in digest.citations:
             citing.setdefault(entry_id, []).append(link)
     # One list of pieces, joined once: at ten thousand digests the page is megabytes, most of it the
     # same few thousand digest links repeated, and every intermediate copy would count.
-    intro = wikiescape.text(language.t("tools_page_intro"), start=True)
+    intro = wikiescape.text(language.t("tools_page_intro") if year is None
+                            else language.t("tools_year_intro", year=year), start=True)
     pieces = [intro] if intro else []
+    if years:
+        title = tools_title(archive)
+        links: list[Inline] = []
+        for year_of, kinds in years:
+            if links:
+                links.append(", ")
+            if not kinds:
+                links.append(Link(str(year_of), wiki_url(archive.site, f"{title}/{year_of}"), f"{title}/{year_of}"))
+                continue
+            pages = [Link(k, wiki_url(archive.site, f"{title}/{year_of}/{k}"), f"{title}/{year_of}/{k}") for k in kinds]
+            links += [f"{year_of} (", *join_links(pages), ")"]
+        pieces += ["\n\n", writer.paragraph(fill(language.strings["tools_by_year"], years=links))]
     cited_in = f"\n** {wikiescape.text(language.t('cited_in'))}: "
-    for kind in KINDS:
-        entries = sorted((e for e in archive.catalog.entries if e.kind == kind),
+    kinds = KINDS if kind is None else (kind,)
+    for kind in kinds:
+        entries = sorted((e for e in archive.catalog.entries if e.kind == kind and (year is None or e.id in citing)),
                          key=lambda e: (e.name.casefold(), e.id))
         if not entries:
             continue

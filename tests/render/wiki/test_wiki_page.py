@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import mwparserfromhell
@@ -88,7 +89,6 @@ def test_links(settings: Archive, markdown: str, expected: str) -> None:
 
 
 def test_a_title_no_wikilink_can_name_becomes_an_external_link(settings: Archive) -> None:
-    from dataclasses import replace
 
     entry = settings.catalog.get("trust-and-safety")
     odd = replace(entry, page="m:Trust [and] Safety")
@@ -199,7 +199,6 @@ def test_a_call_without_later_schedule_says_so(example: Archive) -> None:
 
 
 def test_a_draft_has_no_page_and_no_row(example: Archive) -> None:
-    from dataclasses import replace
 
     from pipeline.model.digest import Status
 
@@ -219,6 +218,53 @@ def test_the_tools_page(example: Archive) -> None:
     assert ("* [[Wikimedia México|Wikimedia Mexico]] – The Wikimedia chapter in Mexico.\n"
             "** Mentioned in: [[Wikimedia Clinics/006|006]], [[Wikimedia Clinics/006/en|006/en]]\n") in text
     assert text.count("\n* ") + text.startswith("* ") == len(example.catalog.entries)
+
+
+def split_at(example: Archive, kib: int, later: frozenset[int] = frozenset()) -> tuple[Archive, list[wikipages.Page]]:
+    """Return `example` on a wiki that takes pages of `kib` KiB, the calls in `later` held a year later, and its tools pages."""
+    small = replace(example.site, wiki=replace(example.site.wiki, max_page_kib=kib))
+    digests = [replace(d, meta=replace(d.meta, date=d.meta.date.replace(year=2021))) if d.meta.number in later else d
+               for d in example.digests]
+    archive = Archive(example.folder, small, example.catalog, digests)
+    return archive, wikipages.tools_pages(archive)
+
+
+def mentions(pages: list[wikipages.Page]) -> list[str]:
+    return sorted(line for page in pages for line in page.text.split("\n") if line.startswith("** "))
+
+
+def test_a_tools_page_larger_than_the_wiki_takes_is_split_by_year(example: Archive) -> None:
+    """At about 2,800 calls the page passed MediaWiki's default $wgMaxArticleSize (2 MiB), and no edit saved it."""
+    [whole] = wikipages.tools_pages(example)
+    assert whole.title == "Wikimedia Clinics/Tools and resources" and whole.text == wikipages.tools_page_text(example)
+    archive, pages = split_at(example, 6, later=frozenset({6, 7, 8, 9}))
+    index, first, second = pages
+    assert (index.title, index.file) == ("Wikimedia Clinics/Tools and resources", "tools-and-resources.wiki")
+    assert (first.title, first.file) == ("Wikimedia Clinics/Tools and resources/2020", "tools-and-resources-2020.wiki")
+    assert second.title == "Wikimedia Clinics/Tools and resources/2021"
+    assert len(wikipages.tools_page_text(archive).encode("utf-8")) > 6 * 1024  # too large whole
+    assert all(len(page.text.encode("utf-8")) <= 6 * 1024 for page in pages)
+    assert ("\n\nThe digests that mention each one, by year: [[Wikimedia Clinics/Tools and resources/2020|2020]], "
+            "[[Wikimedia Clinics/Tools and resources/2021|2021]].\n\n") in index.text
+    assert "Mentioned in" not in index.text
+    assert index.text.count("\n* ") == len(example.catalog.entries)  # every entry, cited or not
+    assert first.text.startswith("Every tool and resource mentioned on a Wikimedia Clinic call in 2020, with the "
+                                 "digests that mention it.\n\n== Tools ==\n")
+    assert "[[Wikimedia Clinics/006|006]]" in second.text and "[[Wikimedia Clinics/006|006]]" not in first.text
+    assert len(mentions([first, second])) >= len(mentions([whole]))  # every mention, in its year
+    assert {p.title for p in wikipages.pages_of(archive)} >= {p.title for p in pages}
+
+
+def test_a_year_too_large_for_one_page_has_a_page_per_kind(example: Archive) -> None:
+    [whole] = wikipages.tools_pages(example)
+    _, (index, *pages) = split_at(example, 6)
+    assert [p.title.removeprefix("Wikimedia Clinics/Tools and resources/") for p in pages] == [
+        "2020/Tools", "2020/Pages", "2020/Programs", "2020/Teams and groups", "2020/Contacts"]
+    assert pages[0].file == "tools-and-resources-2020-tool.wiki"
+    assert all(len(page.text.encode("utf-8")) <= 6 * 1024 for page in (index, *pages))
+    assert ("by year: 2020 ([[Wikimedia Clinics/Tools and resources/2020/Tools|Tools]], [[Wikimedia Clinics/Tools "
+            "and resources/2020/Pages|Pages]], ") in index.text
+    assert mentions(pages) == mentions([whole])
 
 
 SECTION = wikipages.GeneratedSection("archive", "== Archive ==\nnew table")
