@@ -55,6 +55,7 @@ from pipeline.render.email.html import render_html
 from pipeline.render.email.mime import compose
 from pipeline.render.email.text import WIDTH, width
 from pipeline.render.wiki import page as wikitext
+from pipeline.render.wiki.page import navigation
 
 # ------------------------------------------------------------------ generated digests
 
@@ -537,13 +538,15 @@ def comparable(text: str) -> str:
 def frameless_html(archive: Archive, digest: Digest) -> str:
     """Return the HTML email of `digest` with only what its Meta page holds.
 
-    The page leaves out the email's frame (title, dateline, greeting, signature, footer) and
-    the sentence that points to the Meta page itself; the hidden preheader is left to the
-    readers, which skip it.
+    The page leaves out the email's frame (title, dateline, greeting, signature, footer), the
+    sentence that points to the Meta page itself and the upcoming calls; it ends with the links
+    to the digests before and after (as the footer here).
     """
     doc = document(archive, digest)
-    letter = dataclasses.replace(compose(archive, doc), title="", dateline="", greeting="", opening=doc.opening,
-                                 signature="", footer=())
+    letter = compose(archive, doc)
+    appendix = tuple(part for part in letter.appendix if part.heading != doc.upcoming_heading)
+    letter = dataclasses.replace(letter, title="", dateline="", greeting="", opening=doc.opening, signature="",
+                                 appendix=appendix, footer=(navigation(archive, digest, doc.language),))
     return render_html(letter)
 
 
