@@ -29,12 +29,14 @@ class Archive:
     templates: Path = DEFAULT_TEMPLATES  # the email template and stylesheet, the introductions
     _by_number: dict[int, list[Digest]] | None = field(default=None, repr=False)
     _calendar: list[Call] | None = field(default=None, repr=False)
+    _finals: list[int] | None = field(default=None, repr=False)  # the numbers of calls with a final digest
 
     def replace_digests(self, digests: list[Digest]) -> None:
         """Put `digests` in place of the archive's, forgetting every index built from the old ones."""
         self.digests = digests
         self._by_number = None
         self._calendar = None
+        self._finals = None
 
     def versions(self, number: int) -> list[Digest]:
         """Return every version of call `number`, in the call's language first."""
@@ -49,8 +51,9 @@ class Archive:
 
     def neighbours(self, digest: Digest) -> tuple[Digest | None, Digest | None]:
         """Return the final digests of the calls before and after `digest`'s: in its language where they have it."""
-        numbers = sorted(n for n in {d.meta.number for d in self.digests}
-                         if any(v.meta.status is Status.FINAL for v in self.versions(n)))
+        if self._finals is None:
+            self._finals = sorted({d.meta.number for d in self.digests if d.meta.status is Status.FINAL})
+        numbers = self._finals
         at = bisect.bisect_left(numbers, digest.meta.number)
         before = numbers[at - 1] if at > 0 else None
         after_at = at + 1 if at < len(numbers) and numbers[at] == digest.meta.number else at
