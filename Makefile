@@ -30,8 +30,9 @@ $(OUT)/.stamp: $(READY) $(SOURCES)
 	$(PY) -m pipeline build --digests $(DIGESTS) --out $(OUT)
 	@mv $@.next $@
 
+# make check FORMAT=github (or json, sarif): the diagnostics for another program (README "Checks where you work")
 check: $(READY)
-	$(PY) -m pipeline check --digests $(DIGESTS)
+	$(PY) -m pipeline check --digests $(DIGESTS) $(if $(FORMAT),--format $(FORMAT))
 
 test: $(READY)
 	$(PY) -m pytest -q
