@@ -109,6 +109,16 @@ def _arguments() -> argparse.ArgumentParser:
     publish.add_argument("--api-url", default=None, help="the wiki's api.php (default: wiki.api_url in site.yaml)")
     publish.add_argument("--user", default=None, help="the bot user, Name@app (default: wiki.user in site.yaml)")
     publish.set_defaults(run=run_publish)
+
+    serve = sub.add_parser(
+        "serve", parents=[common], help="preview every digest in a browser, following each save",
+        description="Serve a live preview of the digests: an index, each version's emails and wikitext, and "
+                    "every problem with its line. The open page follows each save of a digest, the catalog, "
+                    "the schedule, site.yaml or a template. Reads the build's cache in --out; writes nothing.")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0: any free port)")
+    serve.set_defaults(run=run_serve)
     return parser
 
 
@@ -252,3 +262,29 @@ def run_publish(args: argparse.Namespace) -> int:
     except ClinicsError as exc:
         return fail(exc)
     return EXIT_OK if done else EXIT_ERRORS
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from pipeline.serve.server import is_loopback, serve
+
+    if not args.digests.is_dir():
+        print(f"clinics: error: no folder of digests at '{args.digests}'", file=sys.stderr)
+        return EXIT_USAGE
+    if not is_loopback(args.host):
+        print(f"clinics: warning: --host {args.host} lets other machines see the preview, drafts included; "
+              "it has no password", file=sys.stderr)
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        serve(args.digests, templates_folder(args), args.out, args.host, args.port, args.today or dt.date.today(), say)
+    except KeyboardInterrupt:
+        print("clinics: preview stopped", file=sys.stderr)
+        return EXIT_OK
+    except OSError as exc:
+        print(f"clinics: error: cannot listen on {args.host} port {args.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        print("  hint: another program (another preview?) uses it: choose another with --port", file=sys.stderr)
+        return EXIT_ERRORS
+    return EXIT_OK
