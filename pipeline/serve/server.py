@@ -218,7 +218,7 @@ def watch(session: Session, server: Preview, stop: threading.Event, ready: threa
     watchfiles answers "nothing yet" once its watches are in place: then `ready` is set, after the
     files saved since the session read them are taken in, so that no save is ever missed.
     """
-    for changes in watchfiles.watch(*paths, stop_event=stop, step=20, debounce=400, recursive=False,
+    for changes in watchfiles.watch(*paths, stop_event=stop, step=10, debounce=400, recursive=False,
                                     rust_timeout=200, yield_on_timeout=True, raise_interrupt=False):
         if not changes and ready.is_set():
             continue
