@@ -11,6 +11,7 @@ import datetime as dt
 import http.server
 import ipaddress
 import json
+import socket
 import sys
 import threading
 import traceback
@@ -71,6 +72,8 @@ class Preview(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], session: Session) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6  # an IPv6 address, e.g. --host ::1
         super().__init__(address, Handler)
         self.session = session
         self.lock = threading.Lock()

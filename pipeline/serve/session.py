@@ -195,8 +195,13 @@ class Session:
             everything = True
             if self.settings.parse_salt != old_salt:  # the names in the catalog, site.yaml, an introduction
                 self._read_all(None)
+        before = {slug: _checked(v) for slug, v in self.versions.items()}
         slugs = [slug for slug in map(self._reread, sorted(digest_names)) if slug]
-        self.keys = self._check()
+        if everything or any(before.get(slug) != _checked(self.versions.get(slug)) for slug in slugs):
+            self.keys = self._check()
+        else:  # only notes changed: the checks between files and the render keys' world stay as they are
+            self.settings.archive.replace_digests(sorted(
+                (v.summary for v in self.versions.values() if v.summary is not None), key=lambda d: d.path))
         everything = everything or self.keys.world != old_world or self._shared_problems() != old_problems
         if not everything and not slugs:
             return None
@@ -337,6 +342,14 @@ class Session:
         store.move_to_end(slug)
         while len(store) > KEPT:
             store.popitem(last=False)
+
+
+def _checked(version: Version | None) -> object:
+    """Return what the checks between files and the render keys' world read of a file: its front matter
+    and citations (its topics' text is its own), or whether it has errors."""
+    if version is None or version.summary is None:
+        return (version is None, tuple(version.diagnostics) if version else ())
+    return version.summary.meta, version.summary.citations
 
 
 def _previewed() -> list[Stage]:

@@ -102,3 +102,14 @@ def test_a_broken_site_yaml_is_shown_and_mended(work: Path) -> None:
     site.write_bytes(good)
     session.refresh([site])
     assert session.blocking() == [] and session.rendering(session.versions["001"]) is not None
+
+
+def test_a_front_matter_edit_reaches_every_view(work: Path) -> None:
+    """A date is in other digests' "Upcoming calls" and in the checks between files: every view may change."""
+    session = _session(work)
+    _edit(work / "digests/003.md", "date: 2020-06-23", "date: 2020-06-24")
+    change = session.refresh([work / "digests/003.md"])
+    assert change is not None and change.everything and change.slugs == ("003",)
+    _edit(work / "digests/003.md", "date: 2020-06-24", "date: 2027-06-24")  # after "today", 2026-01-01
+    session.refresh([work / "digests/003.md"])
+    assert [d.code for d in session.problems_of(session.versions["003"])] == ["future-date"]
