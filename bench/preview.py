@@ -78,7 +78,8 @@ def measure_edits(corpus: Path, out: Path, edits: int = 20) -> dict[str, object]
             target = files[(n * 7919) % len(files)]  # spread over the archive, never the same twice in a row
             browser.visit(tab, f"{url}/digest/{target.name.removesuffix('.md')}", timeout=120)
             browser.evaluate(tab, CONNECTED, timeout=60)
-            word = f"benchedit{n:02d}x"
+            word = f"benchedit{os.getpid()}x{n:02d}"  # new to the page: shown only once the edit is
+            assert word not in target.read_text(encoding="utf-8")
             waiting = browser.send_evaluate(tab, SHOWN % json.dumps(word))
             browser.call("Runtime.evaluate", {"expression": "1"}, tab)  # the wait is armed in the page
             begin = time.perf_counter()

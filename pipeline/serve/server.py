@@ -236,8 +236,16 @@ def watch(session: Session, server: Preview, stop: threading.Event, ready: threa
             say(traceback.format_exc())
             ready.set()
             continue
-        if change is not None:
-            server.broadcast.publish(change)
+        if change is None:
+            continue
+        server.broadcast.publish(change)
+        try:
+            with server.lock:  # while the pages hear of it, the previews they will ask for are made
+                for slug in change.slugs:
+                    if slug in session.versions:
+                        session.rendering(session.versions[slug])
+        except Exception:  # the page that asks will show it
+            say(traceback.format_exc())
 
 
 def serve(folder: Path, templates: Path, out: Path, host: str, port: int, today: dt.date,
