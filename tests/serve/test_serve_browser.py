@@ -73,6 +73,10 @@ def test_a_save_shows_an_error_shows_a_fix_shows(served: Server, browser: Browse
     assert "digests/001.md:11:" in error
     assert "hint: did you mean 'quarry'?" in error
     assert "A volunteer from the [Quary][] community" in error  # the line, quoted
+    quoted = browser.evaluate(tab, "document.querySelector('.problems li.error pre.quote').textContent")
+    line, caret = quoted.split("\n")
+    assert line.startswith("A volunteer from the [Quary][] community")
+    assert caret == " " * line.index("[Quary]") + "^"  # under the column the diagnostic names
     assert browser.evaluate(tab, "document.getElementById('html')") is None  # no preview while it has errors
 
     waiting = _when(browser, tab, _text_has("Dutch Wikipedia"))
