@@ -113,3 +113,20 @@ def test_a_front_matter_edit_reaches_every_view(work: Path) -> None:
     _edit(work / "digests/003.md", "date: 2020-06-24", "date: 2027-06-24")  # after "today", 2026-01-01
     session.refresh([work / "digests/003.md"])
     assert [d.code for d in session.problems_of(session.versions["003"])] == ["future-date"]
+
+
+def test_template_edits_render_again_and_an_introduction_is_read_again(work: Path) -> None:
+    templates = work / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    session = Session(Path("digests"), templates, Path("build"), TODAY)
+    before = session.rendering(session.versions["001"])
+    assert before is not None and b"#202122" in before.outputs["email/001.html"]
+    _edit(templates / "email.css", "color: #202122;", "color: #101112;")
+    change = session.refresh([templates / "email.css"])
+    assert change is not None and change.everything
+    after = session.rendering(session.versions["001"])
+    assert after is not None and b"#101112" in after.outputs["email/001.html"]
+    _edit(templates / "intro.en.md", "### Quick principles", "### Our principles")
+    session.refresh([templates / "intro.en.md"])
+    again = session.rendering(session.versions["001"])
+    assert again is not None and "Our principles" in again.outputs["email/001.txt"].decode()
