@@ -9,7 +9,7 @@ OUT    ?= build
 DIGESTS ?= digests
 SOURCES := $(shell find $(DIGESTS) templates pipeline -type f ! -name '*.pyc' 2>/dev/null)
 
-.PHONY: all check test clean new emails wiki send publish bench golden lock upgrade test-matrix
+.PHONY: all check test clean new emails wiki send publish bench golden lock upgrade test-matrix serve
 .DELETE_ON_ERROR:
 
 all: $(OUT)/.stamp
@@ -30,8 +30,13 @@ $(OUT)/.stamp: $(READY) $(SOURCES)
 	$(PY) -m pipeline build --digests $(DIGESTS) --out $(OUT)
 	@mv $@.next $@
 
+# make check FORMAT=github (or json, sarif): the diagnostics for another program (README "Checks where you work")
 check: $(READY)
-	$(PY) -m pipeline check --digests $(DIGESTS)
+	$(PY) -m pipeline check --digests $(DIGESTS) $(if $(FORMAT),--format $(FORMAT))
+
+# make serve: the live preview at http://127.0.0.1:8000/ (PORT=8001 for another port)
+serve: $(READY)
+	$(PY) -m pipeline serve --digests $(DIGESTS) --out $(OUT) $(if $(PORT),--port $(PORT))
 
 test: $(READY)
 	$(PY) -m pytest -q

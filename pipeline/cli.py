@@ -16,8 +16,9 @@ from pathlib import Path
 from pipeline import timing
 from pipeline.check.archive import load_archive
 from pipeline.model.archive import Archive, DEFAULT_TEMPLATES
-from pipeline.model.diagnostics import ClinicsError, Diagnostic, Severity, UsageError, has_errors
+from pipeline.model.diagnostics import ClinicsError, Diagnostic, UsageError, has_errors
 from pipeline.read.catalog import describe
+from pipeline.report.formats import Format, counts, render
 from pipeline.scaffold import new_digest
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -56,12 +57,16 @@ def _arguments() -> argparse.ArgumentParser:
     common.add_argument("--out", type=Path, default=Path("build"), help="output folder (default: build)")
     common.add_argument("--strict", action="store_true", help="fail on warnings too")
     common.add_argument("--today", type=dt.date.fromisoformat, default=None, help=argparse.SUPPRESS)
+    formatted = argparse.ArgumentParser(add_help=False)
+    formatted.add_argument("--format", default="text", choices=[f.value for f in Format],
+                           help="how to write the diagnostics: text (standard error), or json, github "
+                                "(workflow commands) or sarif (2.1.0) on standard output (default: text)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = sub.add_parser("check", parents=[common], help="report every problem in the digests")
+    check = sub.add_parser("check", parents=[common, formatted], help="report every problem in the digests")
     check.set_defaults(run=run_check)
 
-    build = sub.add_parser("build", parents=[common], help="check, then write every output into --out")
+    build = sub.add_parser("build", parents=[common, formatted], help="check, then write every output into --out")
     build.add_argument("--only", action="append", default=[], metavar="STAGE",
                        help="rebuild only this stage (model, emails, wiki, calendar); repeatable")
     build.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
@@ -107,6 +112,16 @@ def _arguments() -> argparse.ArgumentParser:
     publish.add_argument("--api-url", default=None, help="the wiki's api.php (default: wiki.api_url in site.yaml)")
     publish.add_argument("--user", default=None, help="the bot user, Name@app (default: wiki.user in site.yaml)")
     publish.set_defaults(run=run_publish)
+
+    serve = sub.add_parser(
+        "serve", parents=[common], help="preview every digest in a browser, following each save",
+        description="Serve a live preview of the digests: an index, each version's emails and wikitext, and "
+                    "every problem with its line. The open page follows each save of a digest, the catalog, "
+                    "the schedule, site.yaml or a template. Reads the build's cache in --out; writes nothing.")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0: any free port)")
+    serve.set_defaults(run=run_serve)
     return parser
 
 
@@ -122,7 +137,7 @@ def load(args: argparse.Namespace) -> tuple[Archive | None, int]:
         return None, EXIT_USAGE
     today = args.today or dt.date.today()
     archive = load_archive(args.digests, templates_folder(args), today)
-    status = report(archive.diagnostics, args.strict)
+    status = report(archive.diagnostics, args.strict, Format(getattr(args, "format", "text")))
     return archive, status
 
 
@@ -134,13 +149,19 @@ def _load_or_say(args: argparse.Namespace, nothing: str) -> tuple[Archive | None
     return (archive if status == EXIT_OK else None), status
 
 
-def report(diagnostics: list[Diagnostic], strict: bool = False) -> int:
-    """Print `diagnostics` sorted by place, then a summary; return the exit status they call for."""
+def report(diagnostics: list[Diagnostic], strict: bool = False, form: Format = Format.TEXT) -> int:
+    """Print `diagnostics` sorted by place, then a summary; return the exit status they call for.
+
+    Text goes to standard error, with everything else the command says; the other formats go to
+    standard output, whole even when empty, for a program to read.
+    """
     ordered = sorted(dict.fromkeys(diagnostics), key=Diagnostic.sort_key)
-    for diagnostic in ordered:
-        print(diagnostic.format(), file=sys.stderr)
-    errors = sum(d.severity is Severity.ERROR for d in ordered)
-    warnings = len(ordered) - errors
+    if form is Format.TEXT:
+        sys.stderr.write(render(form, ordered))
+    else:
+        sys.stdout.write(render(form, ordered))
+        sys.stdout.flush()
+    errors, warnings = counts(ordered)
     if ordered:
         print(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}", file=sys.stderr)
     if has_errors(ordered) or (strict and warnings):
@@ -183,7 +204,7 @@ def run_build(args: argparse.Namespace) -> int:
         return fail(exc)
     for note in result.notes:
         print(f"clinics: note: {note}", file=sys.stderr)
-    status = report(result.diagnostics, args.strict)
+    status = report(result.diagnostics, args.strict, Format(args.format))
     if result.failed:
         print("clinics: nothing was written", file=sys.stderr)
         return status
@@ -244,3 +265,29 @@ def run_publish(args: argparse.Namespace) -> int:
     except ClinicsError as exc:
         return fail(exc)
     return EXIT_OK if done else EXIT_ERRORS
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from pipeline.serve.server import is_loopback, serve
+
+    if not args.digests.is_dir():
+        print(f"clinics: error: no folder of digests at '{args.digests}'", file=sys.stderr)
+        return EXIT_USAGE
+    if not is_loopback(args.host):
+        print(f"clinics: warning: --host {args.host} lets other machines see the preview, drafts included; "
+              "it has no password", file=sys.stderr)
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        serve(args.digests, templates_folder(args), args.out, args.host, args.port, args.today or dt.date.today(), say)
+    except KeyboardInterrupt:
+        print("clinics: preview stopped", file=sys.stderr)
+        return EXIT_OK
+    except OSError as exc:
+        print(f"clinics: error: cannot listen on {args.host} port {args.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        print("  hint: another program (another preview?) uses it: choose another with --port", file=sys.stderr)
+        return EXIT_ERRORS
+    return EXIT_OK

@@ -15,7 +15,7 @@ PACKAGE = ROOT / "pipeline"
 # Imported inside the commands that use them, for start-up time alone: they bring premailer,
 # Jinja2, smtplib and requests, which `clinics check` never needs.
 DEFERRED = {("pipeline.cli", "pipeline.build."), ("pipeline.cli", "pipeline.deliver.mail"),
-            ("pipeline.cli", "pipeline.deliver.wiki")}
+            ("pipeline.cli", "pipeline.deliver.wiki"), ("pipeline.cli", "pipeline.serve.")}
 
 
 def module_name(path: Path) -> str:

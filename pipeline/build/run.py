@@ -98,11 +98,8 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
         return Result(archive.diagnostics, strict=strict)
     archive.templates = templates
     chosen = [stage for stage in stages() if not only or stage.name in set(only)]
-    code = folder_fingerprint(PACKAGE, pattern="**/*.py")
-    intro_files = folder_fingerprint(templates, pattern="intro.*.md")
-    labels = sorted((label, entry.id, entry.url) for label, entry in archive.catalog.index.items())
-    parse_salt = fingerprint(code, site_path.read_bytes(), labels, intro_files)
-    render_salt = folder_fingerprint(templates)
+    code = code_fingerprint()
+    parse_salt, render_salt = salts(archive, site_path, templates, code)
     cache = BuildCache(out, code)
     pending, summaries, fronts = _scan(archive, folder, cache, parse_salt)
     archive.replace_digests(sorted(summaries.values(), key=lambda d: d.path))
@@ -132,6 +129,22 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     finally:
         _context = None
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def code_fingerprint() -> str:
+    """Return the hash of the code of every stage (the cache of another code is not used)."""
+    return folder_fingerprint(PACKAGE, pattern="**/*.py")
+
+
+def salts(archive: Archive, site_path: Path, templates: Path, code: str) -> tuple[str, str]:
+    """Return what every digest's parse key and render key are salted with.
+
+    The parse salt: the code, site.yaml, the catalog's names and addresses, the introductions;
+    the render salt: the templates. `clinics serve` keys its previews with the same two.
+    """
+    intro_files = folder_fingerprint(templates, pattern="intro.*.md")
+    labels = sorted((label, entry.id, entry.url) for label, entry in archive.catalog.index.items())
+    return fingerprint(code, site_path.read_bytes(), labels, intro_files), folder_fingerprint(templates)
 
 
 def _scan(archive: Archive, folder: Path, cache: BuildCache, parse_salt: str) -> tuple[

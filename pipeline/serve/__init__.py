@@ -1,0 +1,1 @@
+"""`clinics serve`: a local preview of every digest that follows each save."""
