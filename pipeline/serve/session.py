@@ -195,7 +195,8 @@ class Session:
             everything = True
             if self.settings.parse_salt != old_salt:  # the names in the catalog, site.yaml, an introduction
                 self._read_all(None)
-        before = {slug: _checked(v) for slug, v in self.versions.items()}
+        before = {name.removesuffix(".md"): _checked(self.versions.get(name.removesuffix(".md")))
+                  for name in digest_names}
         slugs = [slug for slug in map(self._reread, sorted(digest_names)) if slug]
         if everything or any(before.get(slug) != _checked(self.versions.get(slug)) for slug in slugs):
             self.keys = self._check()
