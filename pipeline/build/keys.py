@@ -22,7 +22,7 @@ class RenderKeys:
         self.world = fingerprint_rows(
             (salt, sorted(self.entries.items()), archive.calls),
             ((d.id, d.meta.number, d.language, d.meta.call_language, d.meta.date, d.meta.time, d.meta.duration,
-              d.meta.scheduled) for d in archive.digests))
+              d.meta.scheduled, d.followups, d.closings) for d in archive.digests))
 
     def remember(self, contexts: dict[str, tuple[str, str]]) -> None:
         """Take the render keys made by a build of the same world: path -> (parse key, render key)."""
@@ -47,7 +47,8 @@ class RenderKeys:
         """Return the hash of what all outputs of `digest` are made from.
 
         The digest's own bytes are in `parse_key`; beside them: the templates (the salt), the
-        catalog entries it cites, its other versions, and the upcoming calls it lists.
+        catalog entries it cites, its other versions, the upcoming calls it lists, and the follow-ups
+        it shows (its own with their answers, and the earlier ones open or answered as of its call).
         """
         archive = self.archive
         upcoming = []
@@ -58,4 +59,4 @@ class RenderKeys:
             upcoming.append(self.calls[call])
         versions = [(d.id, d.language) for d in archive.versions(digest.meta.number)]
         cited = [self.entries[i] for i in digest.citations]
-        return fingerprint(parse_key, self.salt, cited, versions, upcoming)
+        return fingerprint(parse_key, self.salt, cited, versions, upcoming, archive.followups.view(digest))

@@ -9,6 +9,7 @@ from pipeline.model.calendar import Call, past_calls, upcoming_after
 from pipeline.model.catalog import Catalog
 from pipeline.model.diagnostics import Diagnostic
 from pipeline.model.digest import Digest
+from pipeline.model.followup_index import FollowupIndex
 from pipeline.model.settings import Site
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # the project's own
@@ -27,12 +28,21 @@ class Archive:
     templates: Path = DEFAULT_TEMPLATES  # the email template and stylesheet, the introductions
     _by_number: dict[int, list[Digest]] | None = field(default=None, repr=False)
     _calendar: list[Call] | None = field(default=None, repr=False)
+    _followups: FollowupIndex | None = field(default=None, repr=False)
 
     def replace_digests(self, digests: list[Digest]) -> None:
         """Put `digests` in place of the archive's, forgetting every index built from the old ones."""
         self.digests = digests
         self._by_number = None
         self._calendar = None
+        self._followups = None
+
+    @property
+    def followups(self) -> FollowupIndex:
+        """Return the follow-ups of every digest, with their answers."""
+        if self._followups is None:
+            self._followups = FollowupIndex(self.digests)
+        return self._followups
 
     def versions(self, number: int) -> list[Digest]:
         """Return every version of call `number`, in the call's language first."""

@@ -126,6 +126,7 @@ class Site:
     timezones: tuple[str, ...] = ()
     path: str = "digests/site.yaml"
     default_language: str = "en"
+    followups_warn_after: int = 3  # followups.warn_after_calls: an item open longer is a warning
     source_hash: str = field(default="", compare=False)
 
     def language(self, code: str) -> Language:

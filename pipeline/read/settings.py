@@ -23,6 +23,7 @@ from pipeline.model.settings import (
 from pipeline.read.text import VALUE_PROBLEMS
 from pipeline.read.yamldata import YamlData, check_keys, expect, read_yaml_file, type_name
 
+DEFAULT_WARN_AFTER = 3  # calls an open follow-up may wait before `check` warns about it
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?\Z")
 
@@ -47,9 +48,16 @@ STRINGS: dict[str, tuple[str, ...]] = {
     "upcoming_call_untimed": ("date", "number", "weekday"), "upcoming_columns": (), "upcoming_heading": (),
     "upcoming_none": (),
     "upcoming_segment": ("presenter", "topic"), "upcoming_segment_topic": ("topic",),
+    "followups_open_heading": (), "followups_answered_heading": (), "followups_subsection": (),
+    "followups_heading": (), "followups_count": ("count", "page"), "followups_page_intro": (),
+    "followups_columns": (), "followup_open": (), "followup_done": (), "followup_owner": ("owner",),
+    "followup_no_owner": (), "followup_due": ("date",), "followup_call": ("number",),
+    "followup_opened": ("age", "call"), "followup_answered": ("call",), "followup_answer_link": (),
 }
 
-_TOP = ("title", "sender", "timezones", "wiki", "smtp", "lists", "interwiki", "languages")
+_TOP = ("title", "sender", "timezones", "wiki", "smtp", "lists", "interwiki", "languages", "followups")
+_TOP_REQUIRED = ("title", "sender", "timezones", "wiki", "smtp", "lists", "interwiki", "languages")
+_FOLLOWUPS = ("warn_after_calls",)
 _WIKI = ("base_url", "api_url", "page_prefix", "local_prefix", "category", "user", "password_env")
 _SMTP = ("host", "port", "starttls", "user", "password_env")
 _LIST = ("name", "address", "languages", "format")
@@ -124,7 +132,7 @@ class _SiteReader:
         return True
 
     def read(self, shown: str) -> Site:
-        self.problems += check_keys(self.data, (), _TOP, _TOP)
+        self.problems += check_keys(self.data, (), _TOP, _TOP_REQUIRED)
         wiki = smtp = None
         if "wiki" in self.data.value and self.section("wiki", _WIKI):
             wiki = Wiki(*(self.text(("wiki", key)) for key in _WIKI))
@@ -148,7 +156,26 @@ class _SiteReader:
             title=self.text(("title",)), sender=self.address(("sender",)),
             wiki=wiki or Wiki(*[""] * 7), smtp=smtp or Smtp("", 0, False, "", ""),
             lists=self.lists(languages), interwiki=self.interwiki(), languages=languages,
-            timezones=self.timezones(), path=shown)
+            timezones=self.timezones(), path=shown, followups_warn_after=self.warn_after())
+
+    def warn_after(self) -> int:
+        """Return `followups.warn_after_calls`: after how many calls an open follow-up is a warning (default 3)."""
+        if "followups" not in self.data.value:
+            return DEFAULT_WARN_AFTER
+        problem = expect(self.data, ("followups",), dict, "a mapping", "write 'warn_after_calls: 3' under it")
+        if problem:
+            self.problems.append(problem)
+            return DEFAULT_WARN_AFTER
+        self.problems += check_keys(self.data, ("followups",), _FOLLOWUPS, (), "followups")
+        value = self._get(("followups", "warn_after_calls"))
+        if value is None:
+            return DEFAULT_WARN_AFTER
+        if type(value) is not int or value < 1:
+            self.problems.append(error(
+                "wrong-type", f"'followups.warn_after_calls' must be a whole number of 1 or more, not {value!r}",
+                self.data.at(("followups", "warn_after_calls")), "for example 'warn_after_calls: 3'"))
+            return DEFAULT_WARN_AFTER
+        return value
 
     def typed(self, path: tuple[object, ...], kind: type, expected: str, hint: str = "") -> None:
         problem = expect(self.data, path, kind, expected, hint)

@@ -24,6 +24,7 @@ from pipeline.read.archive import load_settings
 from pipeline.render.document import document
 from pipeline.render.email.html import blocks_html, render_html
 from pipeline.render.email.mime import compose
+from pipeline.render.followups import with_followups
 from pipeline.render.wiki import page as wikitext, pages as wikipages
 
 pytestmark = pytest.mark.mediawiki
@@ -37,7 +38,7 @@ def email_body(archive: Archive, digest) -> str:  # type: ignore[no-untyped-def]
     The page leaves out the email's frame (title, dateline, greeting, signature, footer) and the
     sentence that points to the Meta page itself.
     """
-    doc = document(archive, digest)
+    doc = with_followups(archive, document(archive, digest))
     letter = compose(archive, doc)
     letter = dataclasses.replace(letter, greeting="", opening=doc.opening, signature="", footer=())
     return render_html(letter)

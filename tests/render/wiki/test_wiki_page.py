@@ -109,8 +109,8 @@ def test_the_spanish_page_of_call_006(example: Archive) -> None:
     headings = re.findall(r"^(==+) (.*) \1$", text, re.MULTILINE)
     assert [h for level, h in headings if level == "=="] == [
         "Tema 1: Introducción", "Tema 2: Impacto de la pandemia en los afiliados",
-        "Tema 3: Apoyo que se necesita de la Fundación", "Herramientas y recursos mencionados",
-        "Próximas llamadas"]
+        "Tema 3: Apoyo que se necesita de la Fundación", "Seguimientos pendientes de llamadas anteriores",
+        "Herramientas y recursos mencionados", "Próximas llamadas"]
     assert "== Tema 1: Introducción ==\n=== Principios básicos ===\nLas Clínicas son" in text
     assert "* Claudia, de [[Wikimedia México]]:\n** Planteó" in text
     assert "\n* [https://meet.jit.si/ Jitsi Meet] – A free and open-source" in text
@@ -133,13 +133,15 @@ def test_every_page_links_only_what_its_digest_links(example: Archive) -> None:
         targets = {str(link.title) for link in code.filter_wikilinks()}
         entries = [example.catalog.get(i) for i in digest.citations]
         allowed = {f"Category:{wiki.category}"} | {page_title(example, d) for d in example.versions(digest.meta.number)}
+        allowed |= {page_title(example, d) for d in example.digests}  # a follow-up links the calls that opened or answered it
         for entry in entries:
             local = entry.page.removeprefix(f"{wiki.local_prefix}:")
             allowed |= {entry.page, local, f":{local}"}
         assert targets <= allowed, digest.id
         urls = {str(link.url) for link in code.filter_external_links()}
         meetings = {call.link for call in example.upcoming(digest.meta.date)}
-        assert urls <= {e.url for e in entries if not e.page} | meetings | {
+        answers = {tracked.answer.url for tracked in example.followups.ordered if tracked.answer}
+        assert urls <= {e.url for e in entries if not e.page} | meetings | answers | {
             a.get("href") for t in digest.topics for b in t.elements for a in b.iter("a")}, digest.id
 
 

@@ -1,0 +1,162 @@
+"""The follow-ups of an archive: every digest's items joined with their answers, as of any call."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pipeline.model.diagnostics import Location
+from pipeline.model.digest import Digest
+from pipeline.model.followups import Closing, FollowUp
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Where and when a follow-up was answered."""
+
+    number: int  # the call as of which it counts as answered
+    url: str
+    note: str
+    location: Location  # where the answer is written
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A follow-up across the archive: its versions (one per language of its call) and its answer."""
+
+    versions: tuple[tuple[str, FollowUp], ...]  # (language, item), the call's own language first
+    answer: Answer | None
+
+    @property
+    def item(self) -> FollowUp:
+        return self.versions[0][1]
+
+    @property
+    def id(self) -> str:
+        return self.item.id
+
+    @property
+    def number(self) -> int:
+        return self.item.number
+
+    def in_language(self, language: str) -> FollowUp:
+        """Return the item as the version in `language` writes it, else as its call's own version does."""
+        return next((item for code, item in self.versions if code == language), self.item)
+
+    def open_at(self, number: int) -> bool:
+        """Return True when the item was opened at or before call `number` and not answered by then."""
+        return self.number <= number and (self.answer is None or self.answer.number > number)
+
+
+def versions_first(digests: Iterable[Digest]) -> list[Digest]:
+    """Return `digests` by call, each call's own language first."""
+    return sorted(digests, key=lambda d: (d.meta.number, d.language != d.meta.call_language, d.language))
+
+
+class FollowupIndex:
+    """Every follow-up of an archive, with its answer; problems of the answers are the checks' to find."""
+
+    def __init__(self, digests: Iterable[Digest]) -> None:
+        ordered = versions_first(digests)
+        self.numbers = sorted({d.meta.number for d in ordered})
+        versions: dict[str, list[tuple[str, FollowUp]]] = {}
+        for digest in ordered:
+            for item in digest.followups:
+                found = versions.setdefault(item.id, [])
+                if not found or found[0][1].number == item.number:  # an id reused by another call: the checks say so
+                    found.append((digest.language, item))
+        self.closings: dict[str, list[Closing]] = {}
+        seen: set[tuple[str, int]] = set()
+        for digest in ordered:
+            for closing in digest.closings:
+                if (closing.id, closing.number) not in seen:  # the versions of one call say it once
+                    seen.add((closing.id, closing.number))
+                    self.closings.setdefault(closing.id, []).append(closing)
+        self.items = {key: Tracked(tuple(found), self.answer(found[0][1])) for key, found in versions.items()}
+        self.ordered = sorted(self.items.values(), key=lambda t: t.number)  # stable: in order of writing
+
+    def answer(self, item: FollowUp) -> Answer | None:
+        """Return where `item` was answered: in its own digest ([x]), else by the first later digest saying so."""
+        if item.done:
+            return Answer(item.answered_call or item.number, item.answered_url, "", item.location)
+        closings = self.closings.get(item.id)
+        if not closings:
+            return None
+        first = closings[0]
+        return Answer(first.number, first.url, first.note, first.location)
+
+    def previous(self, number: int) -> int:
+        """Return the number of the last call with a digest before call `number` (0 when none)."""
+        return max((n for n in self.numbers if n < number), default=0)
+
+    def open_before(self, number: int) -> list[Tracked]:
+        """Return the items of earlier calls still open as of call `number`."""
+        return [t for t in self.ordered if t.number < number and t.open_at(number)]
+
+    def answered_since(self, number: int) -> list[Tracked]:
+        """Return the items of earlier calls answered after the call before `number`, up to `number`."""
+        since = self.previous(number)
+        return [t for t in self.ordered if t.number < number and t.answer is not None
+                and since < t.answer.number <= number]
+
+    def of_call(self, number: int) -> list[Tracked]:
+        """Return the items call `number` opened."""
+        return [t for t in self.ordered if t.number == number]
+
+    def open_now(self) -> list[Tracked]:
+        """Return the items not answered by any digest of the archive."""
+        return [t for t in self.ordered if t.answer is None]
+
+    def view(self, digest: Digest) -> FollowupView:
+        """Return what the outputs of `digest` show of the follow-ups, in its language, as of its call.
+
+        Its own items come from `digest` itself (parsed, or its summary), their answers from the index;
+        the render key of `digest` hashes this view, so that outputs and keys agree whatever the index knew.
+        """
+        number, language = digest.meta.number, digest.language
+
+        def row(tracked: Tracked) -> Row:
+            item = tracked.in_language(language)
+            return Row(tracked.id, item.what, item.owner, item.due, tracked.number, _shown(tracked.answer))
+        own = tuple(Row(item.id, item.what, item.owner, item.due, item.number, _shown(self.answer(item)))
+                    for item in digest.followups)
+        return FollowupView(number, own, tuple(row(t) for t in self.open_before(number)),
+                            tuple(row(t) for t in self.answered_since(number)))
+
+    def rows(self, language: str) -> list[Row]:
+        """Return every item as the version in `language` writes it, open ones first, then by call."""
+        found = [Row(t.id, t.in_language(language).what, t.in_language(language).owner, t.item.due, t.number,
+                     _shown(t.answer)) for t in self.ordered]
+        return sorted(found, key=lambda row: row.answer is not None)  # stable: by call within each group
+
+    def fingerprint_rows(self) -> tuple[object, ...]:
+        """Return everything the index is made from, for a hash."""
+        return tuple((t.versions, t.answer) for t in self.ordered) + tuple(sorted(self.closings.items()))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One follow-up as an output shows it: in one language, with its answer if any."""
+
+    id: str
+    what: str
+    owner: str
+    due: dt.date | None
+    number: int  # the call that opened it
+    answer: Answer | None
+
+
+@dataclass(frozen=True)
+class FollowupView:
+    """The follow-ups one digest's outputs show: its own items, and the earlier ones open or just answered."""
+
+    number: int
+    own: tuple[Row, ...]
+    open: tuple[Row, ...]
+    answered: tuple[Row, ...]
+
+
+def _shown(answer: Answer | None) -> Answer | None:
+    """Return `answer` as outputs show it: in which file, not on which line (an edit above it changes no output)."""
+    return None if answer is None else dataclasses.replace(answer, location=Location(answer.location.path))
