@@ -364,13 +364,13 @@ def _write_pages(archive: Archive, cache: BuildCache, chosen: list[Stage], out: 
                  result: Result, salt: str) -> None:
     """Write the archive-wide outputs (main page sections, tools page, calendar, announcements).
 
-    They are made from the digests' summaries, the catalog and the schedule: when none of those
-    changed (a digest's notes were edited, not its title), last build's files stand.
+    They are made from the digests' summaries, the catalog, the schedule and the follow-ups: when
+    none of those changed (a digest's notes were edited, not its title), last build's files stand.
     """
     summaries = ((d.id, d.meta.number, d.meta.date, d.language, d.meta.call_language, d.meta.status, d.meta.time,
                   d.meta.scheduled, d.meta.intro, d.titles, d.citations) for d in archive.digests)
     entries = [(e.id, e.name, e.description, e.kind, e.url, e.page, e.aliases) for e in archive.catalog.entries]
-    key = fingerprint_rows((salt, entries, archive.calls), summaries)
+    key = fingerprint_rows((salt, entries, archive.calls, archive.followups.rows("")), summaries)
     for stage in chosen:
         if not stage.per_archive:
             continue

@@ -116,13 +116,14 @@ class FollowupIndex:
         """
         number, language = digest.meta.number, digest.language
 
-        def row(tracked: Tracked) -> Row:
-            item = tracked.in_language(language)
-            return Row(tracked.id, item.what, item.owner, item.due, tracked.number, _shown(tracked.answer))
+        def row(tracked: Tracked, answered: bool) -> Row:
+            item = tracked.in_language(language)  # open as of this call: its later answer is no part of the view
+            return Row(tracked.id, item.what, item.owner, item.due, tracked.number,
+                       _shown(tracked.answer) if answered else None)
         own = tuple(Row(item.id, item.what, item.owner, item.due, item.number, _shown(self.answer(item)))
                     for item in digest.followups)
-        return FollowupView(number, own, tuple(row(t) for t in self.open_before(number)),
-                            tuple(row(t) for t in self.answered_since(number)))
+        return FollowupView(number, own, tuple(row(t, False) for t in self.open_before(number)),
+                            tuple(row(t, True) for t in self.answered_since(number)))
 
     def rows(self, language: str) -> list[Row]:
         """Return every item as the version in `language` writes it, open ones first, then by call."""

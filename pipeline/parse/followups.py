@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pipeline.model.diagnostics import Diagnostic, Location, error
-from pipeline.model.digest import Topic
+from pipeline.model.digest import CATALOG_ATTR, Topic
 from pipeline.model.followups import FOLLOWUP_ATTR, Closing, FollowUp
 from pipeline.parse.tree import Locator, link_problem, plain_text
 from pipeline.read.text import shown
@@ -217,7 +217,10 @@ def _closing(li: etree.Element, where: Location, number: int, found: Found) -> N
             "bad-answer", "an item under 'Answered follow-ups' does not start with the id it answers", where,
             "write '* 001-1: what was done, with [a link](https://…)'"))
         return
-    links = [a.get("href", "") for a in li.iter("a") if link_problem(a.get("href", "")) is None]
+    # The answer's own link, before a catalog entry the sentence names ("The [Trust and Safety team][] wrote …").
+    found_links = sorted((a for a in li.iter("a") if link_problem(a.get("href", "")) is None),
+                         key=lambda a: a.get(CATALOG_ATTR) is not None)
+    links = [a.get("href", "") for a in found_links]
     if not links:
         found.problems.append(error(
             "bad-answer", f"the answer to {match.group(1)} has no link to where it was answered", where,

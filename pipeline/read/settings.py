@@ -49,7 +49,7 @@ STRINGS: dict[str, tuple[str, ...]] = {
     "upcoming_none": (),
     "upcoming_segment": ("presenter", "topic"), "upcoming_segment_topic": ("topic",),
     "followups_open_heading": (), "followups_answered_heading": (), "followups_subsection": (),
-    "followups_heading": (), "followups_count": ("count", "page"), "followups_page_intro": (),
+    "followups_heading": (), "followups_count": ("count", "page"), "followups_none": (), "followups_page_intro": (),
     "followups_columns": (), "followup_open": (), "followup_done": (), "followup_owner": ("owner",),
     "followup_no_owner": (), "followup_due": ("date",), "followup_call": ("number",),
     "followup_opened": ("age", "call"), "followup_answered": ("call",), "followup_answer_link": (),

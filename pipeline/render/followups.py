@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import xml.etree.ElementTree as etree
 from collections.abc import Sequence
 
@@ -132,3 +133,40 @@ def _append(el: etree.Element, pieces: Sequence[Inline]) -> None:
                 before.tail = (before.tail or "") + piece
             else:
                 el.text = (el.text or "") + piece
+
+
+# ------------------------------------------------------------------ `clinics followups`
+
+def listing(archive: Archive, only_open: bool = False, owner: str | None = None, as_json: bool = False) -> str:
+    """Return every follow-up (open ones first), or the open ones, or one owner's, as text or JSON."""
+    newest = max((d.meta.number for d in archive.digests), default=0)
+    site = archive.site
+    code = site.default_language if site.default_language in site.languages else next(iter(site.languages), "en")
+    rows = [row for row in archive.followups.rows(code)
+            if not (only_open and row.answer is not None)
+            and (owner is None or owner.casefold() in row.owner.casefold())]
+    if as_json:
+        return json.dumps([_row_json(row, newest) for row in rows], ensure_ascii=False, indent=1) + "\n"
+    return "".join(_row_text(row, newest) for row in rows)
+
+
+def _row_json(row: Row, newest: int) -> dict[str, object]:
+    answer = row.answer
+    return {"id": row.id, "what": row.what, "owner": row.owner or None,
+            "due": row.due.isoformat() if row.due else None, "opened": row.number,
+            "status": "open" if answer is None else "answered",
+            "open_for_calls": newest - row.number if answer is None else None,
+            "answer": None if answer is None else {"call": answer.number, "url": answer.url or None,
+                                                   "note": answer.note or None, "where": answer.location.path}}
+
+
+def _row_text(row: Row, newest: int) -> str:
+    """Return "[ ] 006-1  call 006  owner: …  due …  open for 3 calls", then the item's text, indented."""
+    parts = ["[x]" if row.answer else "[ ]", row.id, f"call {row.number:03d}", f"owner: {row.owner or '(none)'}"]
+    if row.due:
+        parts.append(f"due {row.due.isoformat()}")
+    if row.answer is None:
+        parts.append(f"open for {newest - row.number} calls")
+    else:
+        parts.append(f"answered on call {row.answer.number:03d}" + (f": {row.answer.url}" if row.answer.url else ""))
+    return "  ".join(parts) + f"\n    {row.what}\n"

@@ -102,6 +102,9 @@ def wanted_pages(archive: Archive) -> list[Wanted]:
             summary = f"Digest of Wikimedia Clinic #{page.digest.number_text} ({page.digest.language})"
             found.append(Wanted(page.title, summary, wikitext.page_text(archive, page.digest),
                                 source=page.digest.path))
+        elif page.file == wikipages.FOLLOWUPS_FILE:
+            found.append(Wanted(page.title, "List of the follow-ups promised on Wikimedia Clinics calls",
+                                wikipages.followups_page(archive), source="the digests"))
         else:
             found.append(Wanted(page.title, "List of the tools and resources mentioned in the Wikimedia Clinics",
                                 wikipages.tools_page_text(archive), source=archive.catalog.path))

@@ -134,7 +134,11 @@ class Writer:
         """Return generated list items (text and Links from the document), one "* " line each."""
         return "\n".join(f"* {join(self._pieces(pieces))}" for pieces in items)
 
-    def _pieces(self, pieces: Sequence[Inline]) -> list[Token]:
+    def cell(self, pieces: Sequence[Inline]) -> str:
+        """Return generated text and links (from the document) as a table cell's content."""
+        return join(self._pieces(pieces, wikiescape.CELL))
+
+    def _pieces(self, pieces: Sequence[Inline], context: Context = wikiescape.RUNNING) -> list[Token]:
         tokens: list[Token] = []
         for piece in pieces:
             if isinstance(piece, Link):
@@ -142,7 +146,7 @@ class Writer:
             elif isinstance(piece, Check):
                 tokens.append(box(piece.done, piece.state))
             else:
-                tokens.append(Text(piece, wikiescape.RUNNING))
+                tokens.append(Text(piece, context))
         return tokens
 
     def tools(self, entries: Iterable[CatalogEntry]) -> str:

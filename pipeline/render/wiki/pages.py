@@ -27,6 +27,7 @@ from pipeline.read.catalog import KINDS
 from pipeline.render.document import page_title
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.inline import Text, external, join, local_link
+from pipeline.render.wiki.followups import FOLLOWUPS_FILE, followups_page_text, followups_section_text, followups_title
 from pipeline.render.wiki.page import Writer, file_name, heading_line
 
 
@@ -42,7 +43,7 @@ class Page:
 
     title: str
     file: str
-    digest: Digest | None = None  # None for the tools page
+    digest: Digest | None = None  # None for the tools page and the follow-ups page
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,10 @@ def render(archive: Archive) -> Iterator[Output]:
     with timing.stage("wikitext"):
         data = tools_page_text(archive).encode("utf-8")
     yield Output(f"wiki/{TOOLS_FILE}", data)
+    if archive.followups.ordered:
+        with timing.stage("wikitext"):
+            data = followups_page(archive).encode("utf-8")
+        yield Output(f"wiki/{FOLLOWUPS_FILE}", data)
 
 
 def published(archive: Archive) -> list[Digest]:
@@ -87,10 +92,17 @@ def published(archive: Archive) -> list[Digest]:
 
 
 def pages_of(archive: Archive) -> list[Page]:
-    """Return every whole page: one per final digest version, then the tools page."""
+    """Return every whole page: one per final digest version, then the tools page and the follow-ups page."""
     pages = [Page(page_title(archive, digest), file_name(digest), digest) for digest in published(archive)]
     pages.append(Page(tools_title(archive), TOOLS_FILE))
+    if archive.followups.ordered:  # an archive that never recorded a follow-up has no page of them
+        pages.append(Page(followups_title(archive), FOLLOWUPS_FILE))
     return pages
+
+
+def followups_page(archive: Archive) -> str:
+    """Return the text of the follow-ups page, in the main page's language."""
+    return followups_page_text(archive, _main_language(archive))
 
 
 def tools_title(archive: Archive) -> str:
@@ -169,7 +181,12 @@ def upcoming_section(archive: Archive) -> GeneratedSection:
     return GeneratedSection("upcoming", "\n".join(lines))
 
 
-SECTIONS: tuple[Callable[[Archive], GeneratedSection], ...] = (upcoming_section, archive_section)
+def followups_section(archive: Archive) -> GeneratedSection:
+    """Return "Follow-ups": how many are open, and a link to the page that lists them all."""
+    return GeneratedSection("followups", followups_section_text(archive, _main_language(archive)))
+
+
+SECTIONS: tuple[Callable[[Archive], GeneratedSection], ...] = (upcoming_section, followups_section, archive_section)
 
 
 def begin_marker(name: str) -> str:

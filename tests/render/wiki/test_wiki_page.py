@@ -147,15 +147,17 @@ def test_every_page_links_only_what_its_digest_links(example: Archive) -> None:
 
 def test_pages_json_and_files(example: Archive) -> None:
     outputs = {o.path: o.data.decode() for o in wikipages.render(example)}
-    assert sorted(outputs) == ["wiki/main-page-sections.wiki", "wiki/pages.json", "wiki/tools-and-resources.wiki"]
+    assert sorted(outputs) == ["wiki/follow-ups.wiki", "wiki/main-page-sections.wiki", "wiki/pages.json",
+                               "wiki/tools-and-resources.wiki"]
     pages = json.loads(outputs["wiki/pages.json"])
     assert pages["Wikimedia Clinics/006"] == "006.es.wiki" and pages["Wikimedia Clinics/006/en"] == "006.en.wiki"
     assert pages["Wikimedia Clinics/Tools and resources"] == "tools-and-resources.wiki"
-    assert list(pages) == sorted(pages) and len(pages) == 11
+    assert pages["Wikimedia Clinics/Follow-ups"] == "follow-ups.wiki"
+    assert list(pages) == sorted(pages) and len(pages) == 12
 
 
 def test_the_archive_table(example: Archive) -> None:
-    text = wikipages.main_sections_text(example).split(wikipages.end_marker("upcoming") + "\n\n", 1)[1]
+    text = wikipages.main_sections_text(example).split(wikipages.end_marker("followups") + "\n\n", 1)[1]
     assert text.startswith(wikipages.begin_marker("archive") + "\n== Archive of digests of past calls ==\n"
                            '{| class="wikitable"\n! # !! Date !! Topics !! Language\n|-\n')
     assert text.endswith("|}\n<!-- clinics:end archive -->\n")
@@ -244,7 +246,7 @@ def test_make_wiki_builds_only_the_wiki(tmp_path: Path) -> None:
     assert first.status == 0, first.err
     files = sorted(p.name for p in (out / "wiki").iterdir())
     assert files == ["001.wiki", "002.wiki", "003.wiki", "004.wiki", "005.wiki", "006.en.wiki", "006.es.wiki",
-                     "007.wiki", "008.wiki", "009.wiki", "main-page-sections.wiki", "pages.json",
+                     "007.wiki", "008.wiki", "009.wiki", "follow-ups.wiki", "main-page-sections.wiki", "pages.json",
                      "tools-and-resources.wiki"]
     assert not (out / "email").exists()
     before = {p.name: p.read_bytes() for p in (out / "wiki").iterdir()}
