@@ -119,5 +119,5 @@ def _suggest(wrong: str, known: list[str]) -> str:
     close = difflib.get_close_matches(wrong, known, n=3, cutoff=0.6)
     if close:
         return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
-    return "name a follow-up of an earlier digest, e.g. '001-1' (`clinics followups` lists them)"
+    return "name a follow-up of an earlier digest by its id: `clinics followups` lists them"
 

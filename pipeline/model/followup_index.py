@@ -1,6 +1,7 @@
 """The follow-ups of an archive: every digest's items joined with their answers, as of any call."""
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable
@@ -68,8 +69,10 @@ class FollowupIndex:
                     found.append((digest.language, item))
         self.closings: dict[str, list[Closing]] = {}
         seen: set[tuple[str, int]] = set()
+        self.notes: dict[tuple[str, int, str], str] = {}  # (id, call, language) -> what that version's answer says
         for digest in ordered:
             for closing in digest.closings:
+                self.notes.setdefault((closing.id, closing.number, digest.language), closing.note)
                 if (closing.id, closing.number) not in seen:  # the versions of one call say it once
                     seen.add((closing.id, closing.number))
                     self.closings.setdefault(closing.id, []).append(closing)
@@ -88,7 +91,8 @@ class FollowupIndex:
 
     def previous(self, number: int) -> int:
         """Return the number of the last call with a digest before call `number` (0 when none)."""
-        return max((n for n in self.numbers if n < number), default=0)
+        at = bisect.bisect_left(self.numbers, number)
+        return self.numbers[at - 1] if at else 0
 
     def open_before(self, number: int) -> list[Tracked]:
         """Return the items of earlier calls still open as of call `number`."""
@@ -96,6 +100,8 @@ class FollowupIndex:
 
     def answered_since(self, number: int) -> list[Tracked]:
         """Return the items of earlier calls answered after the call before `number`, up to `number`."""
+        if not self.ordered:
+            return []
         since = self.previous(number)
         return [t for t in self.ordered if t.number < number and t.answer is not None
                 and since < t.answer.number <= number]
@@ -119,17 +125,25 @@ class FollowupIndex:
         def row(tracked: Tracked, answered: bool) -> Row:
             item = tracked.in_language(language)  # open as of this call: its later answer is no part of the view
             return Row(tracked.id, item.what, item.owner, item.due, tracked.number,
-                       _shown(tracked.answer) if answered else None)
-        own = tuple(Row(item.id, item.what, item.owner, item.due, item.number, _shown(self.answer(item)))
-                    for item in digest.followups)
+                       self._shown(item.id, tracked.answer, language) if answered else None)
+        own = tuple(Row(item.id, item.what, item.owner, item.due, item.number,
+                        self._shown(item.id, self.answer(item), language)) for item in digest.followups)
         return FollowupView(number, own, tuple(row(t, False) for t in self.open_before(number)),
                             tuple(row(t, True) for t in self.answered_since(number)))
 
     def rows(self, language: str) -> list[Row]:
         """Return every item as the version in `language` writes it, open ones first, then by call."""
         found = [Row(t.id, t.in_language(language).what, t.in_language(language).owner, t.item.due, t.number,
-                     _shown(t.answer)) for t in self.ordered]
+                     self._shown(t.id, t.answer, language)) for t in self.ordered]
         return sorted(found, key=lambda row: row.answer is not None)  # stable: by call within each group
+
+    def _shown(self, item_id: str, answer: Answer | None, language: str) -> Answer | None:
+        """Return `answer` as outputs in `language` show it: its note as that language's version of the
+        answering digest writes it, and in which file it is, not on which line (an edit above it changes nothing)."""
+        if answer is None:
+            return None
+        note = self.notes.get((item_id, answer.number, language), answer.note)
+        return dataclasses.replace(answer, note=note, location=Location(answer.location.path))
 
     def fingerprint_rows(self) -> tuple[object, ...]:
         """Return everything the index is made from, for a hash."""
@@ -157,7 +171,3 @@ class FollowupView:
     open: tuple[Row, ...]
     answered: tuple[Row, ...]
 
-
-def _shown(answer: Answer | None) -> Answer | None:
-    """Return `answer` as outputs show it: in which file, not on which line (an edit above it changes no output)."""
-    return None if answer is None else dataclasses.replace(answer, location=Location(answer.location.path))
