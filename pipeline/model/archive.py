@@ -8,7 +8,7 @@ from pathlib import Path
 from pipeline.model.calendar import Call, past_calls, upcoming_after
 from pipeline.model.catalog import Catalog
 from pipeline.model.diagnostics import Diagnostic
-from pipeline.model.digest import Digest
+from pipeline.model.digest import Digest, Status
 from pipeline.model.followup_index import FollowupIndex
 from pipeline.model.settings import Site
 
@@ -39,9 +39,9 @@ class Archive:
 
     @property
     def followups(self) -> FollowupIndex:
-        """Return the follow-ups of every digest, with their answers."""
+        """Return the follow-ups of every final digest, with their answers: a draft's show in no other output."""
         if self._followups is None:
-            self._followups = FollowupIndex(self.digests)
+            self._followups = FollowupIndex(d for d in self.digests if d.meta.status is Status.FINAL)
         return self._followups
 
     def versions(self, number: int) -> list[Digest]:

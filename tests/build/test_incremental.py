@@ -242,3 +242,22 @@ def test_a_cold_build_shows_answers_written_in_digests_parsed_after_the_item(exa
     assert "[x] 001-1:" in (out / "email" / "001.txt").read_text(encoding="utf-8")
     second = run(example, out, jobs=2)
     assert (second.parsed, second.rendered, second.written) == (0, 0, 0)
+
+
+def test_a_new_digest_answering_a_follow_up_moves_it_to_answered_everywhere(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(example, out)
+    schedule = example / "schedule.yaml"
+    text = schedule.read_text(encoding="utf-8")
+    schedule.write_text(text[text.index("- number: 11"):], encoding="utf-8")  # call 10 took place
+    (example / "010.md").write_text(digest_text(10, "answers:\n  - id: 006-1\n    note: The links were sent.\n"
+                                                    "    link: https://lists.wikimedia.org/links\n").replace(
+        "2020-06-15", "2020-09-15"), encoding="utf-8")
+    run(example, out)
+    for name in ("006.es.txt", "006.en.txt"):
+        assert "[x] 006-1:" in (out / "email" / name).read_text(encoding="utf-8")
+    assert "Answered since the last call\n----------------------------\n\n* [x] 006-1:" in (
+        out / "email" / "010.txt").read_text(encoding="utf-8")
+    assert "☐" not in (out / "wiki" / "follow-ups.wiki").read_text(encoding="utf-8")
+    assert "Open follow-ups: 0." in (out / "wiki" / "main-page-sections.wiki").read_text(encoding="utf-8")
+    assert_same_as_cold(example, out, tmp_path)

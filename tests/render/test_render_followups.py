@@ -87,3 +87,13 @@ def test_clinics_followups_lists_filters_and_speaks_json(case: Path) -> None:
     assert (nobody.status, nobody.out) == (0, "")
     bad = run_cli("followups", "--digests", case, "--format", "xml")
     assert bad.status == 2
+
+
+def test_a_draft_answers_nothing_in_the_published_outputs(case: Path) -> None:
+    (case / "004.md").write_text(
+        "---\nnumber: 4\ndate: 2020-07-06\nstatus: draft\nanswers:\n  - id: 002-1\n    note: Gathered.\n"
+        "    link: https://lists.wikimedia.org/guides\n---\n## A draft\n\n* Volunteer:\n    * Asked.\n",
+        encoding="utf-8")
+    archive = load_archive(case, TEMPLATES, dt.date(2026, 1, 1))
+    assert [t.id for t in archive.followups.open_now()] == ["002-1"]
+    assert "* [ ] 002-1: Gather guides" in bodies(archive, "002.en").text
