@@ -77,3 +77,27 @@ def test_a_digest_page_shows_its_items_with_their_box_id_owner_and_answer(mediaw
     headings = [h.text_content().strip() for h in tree.iter("h2")]
     assert "Seguimientos pendientes de llamadas anteriores" in headings
     assert "Respondidos desde la última llamada" in headings
+
+
+def test_wiki_syntax_in_an_item_stays_text_everywhere(mediawiki: LocalWiki, tmp_path: Path) -> None:
+    folder = tmp_path / "digests"
+    folder.mkdir()
+    for name in ("site.yaml", "catalog.yaml"):
+        shutil.copy(DIGESTS / name, folder / name)
+    hostile = "{{Template}} | [[Link]] || ~~~~ ''x'' <b>"
+    (folder / "001.md").write_text(
+        "---\nnumber: 1\ndate: 2020-06-15\n---\n## A topic\n\n* Volunteer:\n    * Asked.\n\n### Follow-up\n\n"
+        f"* [ ] {hostile} (owner: {{{{owner}}}} |-||x, due: 2020-07-01)\n", encoding="utf-8")
+    (folder / "002.md").write_text("---\nnumber: 2\ndate: 2020-06-17\n---\n## Another\n\n* Volunteer:\n    * Asked.\n",
+                                   encoding="utf-8")
+    archive = load_archive(folder, TEMPLATES, dt.date(2026, 1, 1))
+    texts = [wikipages.followups_page(archive), *(wikitext.page_text(archive, d) for d in archive.digests)]
+    for text in texts:
+        assert not mwparserfromhell.parse(text).filter_templates()
+    table = lxml_html.fromstring(f"<div>{mediawiki.parse(texts[0], 'Wikimedia Clinics/Follow-ups').html}</div>")
+    cells = [cell.text_content().strip() for cell in table.findall(".//tr")[1]]
+    assert cells[1:3] == [hostile, "{{owner}} |-||x"]
+    later = lxml_html.fromstring(f"<div>{mediawiki.parse(texts[2], 'Wikimedia Clinics/002').html}</div>")
+    items = [li.text_content() for li in later.iter("li") if "001-1" in li.text_content()]
+    assert items == [f"☐ 001-1: {hostile} – owner: {{{{owner}}}} |-||x; due July 1st 2020; opened on call #001; "
+                     "calls since: 1"]
