@@ -370,7 +370,7 @@ def _write_pages(archive: Archive, cache: BuildCache, chosen: list[Stage], out: 
     summaries = ((d.id, d.meta.number, d.meta.date, d.language, d.meta.call_language, d.meta.status, d.meta.time,
                   d.meta.scheduled, d.meta.intro, d.titles, d.citations) for d in archive.digests)
     entries = [(e.id, e.name, e.description, e.kind, e.url, e.page, e.aliases) for e in archive.catalog.entries]
-    key = fingerprint_rows((salt, entries, archive.calls, archive.followups.rows("")), summaries)
+    key = fingerprint_rows((salt, entries, archive.calls, archive.followups.fingerprint_rows()), summaries)
     for stage in chosen:
         if not stage.per_archive:
             continue

@@ -261,3 +261,16 @@ def test_a_new_digest_answering_a_follow_up_moves_it_to_answered_everywhere(exam
     assert "☐" not in (out / "wiki" / "follow-ups.wiki").read_text(encoding="utf-8")
     assert "Open follow-ups: 0." in (out / "wiki" / "main-page-sections.wiki").read_text(encoding="utf-8")
     assert_same_as_cold(example, out, tmp_path)
+
+
+def test_rewording_a_follow_up_in_one_version_rewrites_the_follow_ups_page(example: Path, tmp_path: Path) -> None:
+    """The page is in English: the English version's wording of 006-1 is what it shows, not the Spanish one's."""
+    out = tmp_path / "out"
+    run(example, out)
+    source = example / "006.en.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("Staff will send participants the links",
+                                                                 "Staff will email participants the links"),
+                      encoding="utf-8")
+    run(example, out)
+    assert "Staff will email participants" in (out / "wiki" / "follow-ups.wiki").read_text(encoding="utf-8")
+    assert_same_as_cold(example, out, tmp_path)
