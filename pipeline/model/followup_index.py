@@ -78,6 +78,13 @@ class FollowupIndex:
                     self.closings.setdefault(closing.id, []).append(closing)
         self.items = {key: Tracked(tuple(found), self.answer(found[0][1])) for key, found in versions.items()}
         self.ordered = sorted(self.items.values(), key=lambda t: t.number)  # stable: in order of writing
+        self._open: dict[int, tuple[Tracked, ...]] | None = None
+        self._answered: dict[int, list[Tracked]] = {}
+        for tracked in self.ordered:
+            if tracked.answer is not None:
+                self._answered.setdefault(tracked.answer.number, []).append(tracked)
+        self._answer_numbers = sorted(self._answered)
+        self._position = {t.id: n for n, t in enumerate(self.ordered)}
 
     def answer(self, item: FollowUp) -> Answer | None:
         """Return where `item` was answered: in its own digest ([x]), else by the first later digest saying so."""
@@ -96,15 +103,42 @@ class FollowupIndex:
 
     def open_before(self, number: int) -> list[Tracked]:
         """Return the items of earlier calls still open as of call `number`."""
-        return [t for t in self.ordered if t.number < number and t.open_at(number)]
+        if not self.ordered:
+            return []
+        if self._open is None:
+            self._open = self._open_lists()
+        found = self._open.get(number)
+        if found is None:  # a call without a digest here (a draft's): look at every item
+            return [t for t in self.ordered if t.number < number and t.open_at(number)]
+        return list(found)
+
+    def _open_lists(self) -> dict[int, tuple[Tracked, ...]]:
+        """Return the items open as of each call with a digest, in one pass over the calls in order.
+
+        An item stays in the pass only until it is answered: the work is what the digests show,
+        not the number of calls times the number of items.
+        """
+        lists: dict[int, tuple[Tracked, ...]] = {}
+        active: list[Tracked] = []
+        waiting = iter(self.ordered)
+        following = next(waiting, None)
+        for number in self.numbers:
+            while following is not None and following.number < number:
+                active.append(following)
+                following = next(waiting, None)
+            active = [t for t in active if t.open_at(number)]
+            lists[number] = tuple(active)
+        return lists
 
     def answered_since(self, number: int) -> list[Tracked]:
         """Return the items of earlier calls answered after the call before `number`, up to `number`."""
-        if not self.ordered:
+        if not self._answered:
             return []
         since = self.previous(number)
-        return [t for t in self.ordered if t.number < number and t.answer is not None
-                and since < t.answer.number <= number]
+        start = bisect.bisect_right(self._answer_numbers, since)
+        end = bisect.bisect_right(self._answer_numbers, number)
+        found = [t for n in self._answer_numbers[start:end] for t in self._answered[n] if t.number < number]
+        return sorted(found, key=lambda t: self._position[t.id]) if end - start > 1 else found
 
     def of_call(self, number: int) -> list[Tracked]:
         """Return the items call `number` opened."""
