@@ -162,3 +162,18 @@ def test_the_spanish_subsection_heading_answers_too(scratch: Path) -> None:
     assert check(scratch, today="2020-06-20") == []
     answer = followups_of(scratch).items["001-1"].answer
     assert answer is not None and answer.url == "https://lists.wikimedia.org/x"
+
+
+def test_the_limit_must_be_a_whole_number_of_calls(scratch: Path) -> None:
+    site = scratch / "site.yaml"
+    text = site.read_text(encoding="utf-8")
+    write(scratch, {"001.md": digest(1, "2020-06-15", "")})
+    site.write_text(text.replace("warn_after_calls: 3", "warn_after_calls: three"), encoding="utf-8")
+    line = next(n for n, row in enumerate(site.read_text(encoding="utf-8").split("\n"), 1) if "warn_after" in row)
+    assert check(scratch) == [
+        f"digests/site.yaml:{line}:21: error[wrong-type]: 'followups.warn_after_calls' must be a whole number of 1 "
+        "or more, not 'three'\n  hint: for example 'warn_after_calls: 3'"]
+    site.write_text(text.replace("warn_after_calls: 3", "warn_afer_calls: 3"), encoding="utf-8")
+    assert check(scratch) == [
+        f"digests/site.yaml:{line}:3: error[unknown-key]: unknown key 'warn_afer_calls' in followups\n"
+        "  hint: did you mean 'warn_after_calls'?"]

@@ -36,15 +36,20 @@ def bodies(archive: Archive, digest_id: str) -> mime.Bodies:
     return mime.bodies(archive, next(d for d in archive.digests if d.id == digest_id))
 
 
+def unwrapped(text: str) -> str:
+    """Return a text body with each item's lines joined: what is said, whatever the line width."""
+    return text.replace("\n  ", " ")
+
+
 def test_the_text_email_writes_boxes_as_a_task_list(archive: Archive) -> None:
-    text = bodies(archive, "001").text
-    assert "* [x] 001-1: Write to the list with the *deadlines* of the rapid grants\n  – owner: Asaf (WMF)" in text
+    text = unwrapped(bodies(archive, "001").text)
+    assert "* [x] 001-1: Write to the list with the *deadlines* of the rapid grants – owner: Asaf (WMF)" in text
     assert "* [x] ts-small-wikis: Ask the Trust and Safety team" in text
-    later = bodies(archive, "002.en").text
+    later = unwrapped(bodies(archive, "002.en").text)
     assert "* [ ] 002-1: Gather guides to online workshops from other chapters" in later
     opened = later.split("Open follow-ups from earlier calls\n", 1)[1].split("\n\n\n", 1)[0]
     assert "* [ ] ts-small-wikis: Ask the Trust and Safety team who handles a case" in opened
-    assert "calls since:\n  1" in opened and "001-1" not in opened  # answered on call 002: not open as of it
+    assert "calls since: 1" in opened and "001-1" not in opened  # answered on call 002: not open as of it
     answered = later.split("Answered since the last call\n", 1)[1].split("\n\n\n", 1)[0]
     assert "* [x] 001-1: Write to the list with the deadlines of the rapid grants" in answered
     assert "The deadlines were sent to the list." in answered
@@ -96,4 +101,4 @@ def test_a_draft_answers_nothing_in_the_published_outputs(case: Path) -> None:
         encoding="utf-8")
     archive = load_archive(case, TEMPLATES, dt.date(2026, 1, 1))
     assert [t.id for t in archive.followups.open_now()] == ["002-1"]
-    assert "* [ ] 002-1: Gather guides" in bodies(archive, "002.en").text
+    assert "* [ ] 002-1: Gather guides" in unwrapped(bodies(archive, "002.en").text)
