@@ -9,7 +9,7 @@ OUT    ?= build
 DIGESTS ?= digests
 SOURCES := $(shell find $(DIGESTS) templates pipeline -type f ! -name '*.pyc' 2>/dev/null)
 
-.PHONY: all check test clean new emails wiki send publish bench golden lock upgrade test-matrix serve
+.PHONY: all check test clean new emails wiki followups send publish bench golden lock upgrade test-matrix serve
 .DELETE_ON_ERROR:
 
 all: $(OUT)/.stamp
@@ -60,6 +60,10 @@ send: $(READY)
 
 wiki: $(READY)
 	$(PY) -m pipeline build --only wiki --digests $(DIGESTS) --out $(OUT)
+
+# make followups (OPEN=1 for the open ones only, OWNER=Asaf for one owner's)
+followups: $(READY)
+	$(PY) -m pipeline followups --digests $(DIGESTS) $(if $(OPEN),--open) $(if $(OWNER),--owner "$(OWNER)")
 
 # make publish        shows what would change on Meta-Wiki (a dry run: a diff per page)
 # make publish YES=1  publishes it; the bot password is read from CLINICS_WIKI_PASSWORD

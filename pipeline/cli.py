@@ -19,6 +19,7 @@ from pipeline.model.archive import Archive, DEFAULT_TEMPLATES
 from pipeline.model.diagnostics import ClinicsError, Diagnostic, UsageError, has_errors
 from pipeline.read.catalog import describe
 from pipeline.report.formats import Format, counts, render
+from pipeline.render.followups import listing
 from pipeline.scaffold import new_digest
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -81,6 +82,13 @@ def _arguments() -> argparse.ArgumentParser:
 
     catalog = sub.add_parser("catalog", parents=[common], help="list the catalog and the digests citing each entry")
     catalog.set_defaults(run=run_catalog)
+
+    followups = sub.add_parser("followups", parents=[common], help="list the follow-ups, open ones first")
+    followups.add_argument("--open", action="store_true", help="only the follow-ups not answered yet")
+    followups.add_argument("--owner", default=None, metavar="NAME",
+                           help="only those whose owner contains NAME (case-insensitive)")
+    followups.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    followups.set_defaults(run=run_followups)
 
     send = sub.add_parser(
         "send", parents=[common], help="mail a digest to a mailing list (a dry run unless --yes)",
@@ -231,6 +239,14 @@ def run_catalog(args: argparse.Namespace) -> int:
     if archive is None or archive.site is None:
         return status
     sys.stdout.write(describe(archive.catalog, archive.digests))
+    return status
+
+
+def run_followups(args: argparse.Namespace) -> int:
+    archive, status = load(args)
+    if archive is None or archive.site is None:
+        return status
+    sys.stdout.write(listing(archive, only_open=args.open, owner=args.owner, as_json=args.format == "json"))
     return status
 
 

@@ -25,6 +25,10 @@ language: {language}
     * What was asked, in a sentence or two.
 * Name (WMF):
     * What was answered, with a link to every tool mentioned, e.g. [Quarry][].
+
+### Follow-up
+
+* [ ] What staff promised to find out after the call (owner: Name (WMF))
 """
 
 

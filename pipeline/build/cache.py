@@ -31,7 +31,7 @@ from pipeline.model.digest import Digest
 
 CACHE_FOLDER = ".cache"
 CACHE_FILE = f"{CACHE_FOLDER}/digests.pickle"
-_FORMAT = 10  # bump when the pickled shape changes
+_FORMAT = 11  # bump when the pickled shape changes (11: follow-ups in Digest and Meta)
 _MAGIC = b"clinics-cache\n"
 KEY_ENV = "CLINICS_CACHE_KEY"  # where the key is, instead of the user's cache folder
 

@@ -22,7 +22,7 @@ class RenderKeys:
         self.world = fingerprint_rows(
             (salt, sorted(self.entries.items()), archive.calls),
             ((d.id, d.meta.number, d.language, d.meta.call_language, d.meta.date, d.meta.time, d.meta.duration,
-              d.meta.scheduled, d.meta.status) for d in archive.digests))
+              d.meta.scheduled, d.meta.status, d.followups, d.closings) for d in archive.digests))
 
     def remember(self, contexts: dict[str, tuple[str, str]]) -> None:
         """Take the render keys made by a build of the same world: path -> (parse key, render key)."""
@@ -47,8 +47,9 @@ class RenderKeys:
         """Return the hash of what all outputs of `digest` are made from.
 
         The digest's own bytes are in `parse_key`; beside them: the templates (the salt), the
-        catalog entries it cites, its other versions, the upcoming calls it lists, and the digests
-        its Meta page links as the previous and next.
+        catalog entries it cites, its other versions, the upcoming calls it lists, the digests its Meta
+        page links as the previous and next, and the follow-ups it shows (its own with their answers,
+        and the earlier ones open or answered as of its call).
         """
         archive = self.archive
         upcoming = []
@@ -60,4 +61,5 @@ class RenderKeys:
         versions = [(d.id, d.language) for d in archive.versions(digest.meta.number)]
         cited = [self.entries[i] for i in digest.citations]
         neighbours = [(d.id, d.meta.number) if d else None for d in archive.neighbours(digest)]
-        return fingerprint(parse_key, self.salt, cited, versions, upcoming, neighbours)
+        return fingerprint(parse_key, self.salt, cited, versions, upcoming, neighbours,
+                           archive.followups.view(digest))

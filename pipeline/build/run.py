@@ -1,6 +1,7 @@
 """Run the stages and write every output atomically, never one path twice."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import multiprocessing
 import os
@@ -81,6 +82,10 @@ class _Context:
     stages: list[Stage]
     keys: RenderKeys
     fronts: dict[str, FrontMatter]
+    # Digests parsed in this process, for a second round of rendering (see _settle_followups) to
+    # render without parsing again; kept only when the jobs run in this process, never in a worker.
+    parsed: dict[tuple[str, str], tuple[Digest, list[Diagnostic]]] = field(default_factory=dict)
+    parent: int = field(default_factory=os.getpid)
 
 
 _context: _Context | None = None
@@ -122,8 +127,9 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     _context = _Context(archive, parser, intros, staging, out, chosen, keys, fronts)
     try:
         done = _run_jobs(jobs_list, jobs)
+        keys, done = _settle_followups(archive, cache, keys, done, chosen, jobs)
         result = _finish(archive, cache, keys, done, chosen, out, staging, only, strict,
-                         fingerprint(parse_salt, render_salt))
+                         fingerprint(parse_salt, render_salt), today)
         result.notes[:0] = [cache.note] if cache.note else []
         return result
     finally:
@@ -166,6 +172,11 @@ def _scan(archive: Archive, folder: Path, cache: BuildCache, parse_salt: str) ->
                 summary, front = scan_meta(path, display, raw, archive.site)
                 if front is not None:
                     fronts[display] = front
+                old = cache.entries.get(display)
+                if summary is not None and old is not None and old.digest is not None:
+                    # Its follow-ups as last parsed: most edits leave them, and the workers render
+                    # with them; _settle_followups renders again what they got wrong.
+                    summary = dataclasses.replace(summary, followups=old.digest.followups, closings=old.digest.closings)
             else:
                 archive.diagnostics += entry.diagnostics
                 summary = entry.digest
@@ -254,8 +265,14 @@ def _work(job: _Job) -> _Done:
     assert context is not None
     before = timing.spent()  # a forked worker starts with its parent's times
     archive = context.archive
-    digest, found = read_digest(job.path, job.display, archive.site, context.parser, context.intros,
-                                front=context.fronts.get(job.display))
+    known = context.parsed.get((job.display, job.parse_key))
+    if known is not None:
+        digest, found = known[0], list(known[1])
+    else:
+        digest, found = read_digest(job.path, job.display, archive.site, context.parser, context.intros,
+                                    front=context.fronts.get(job.display))
+        if digest is not None and os.getpid() == context.parent:
+            context.parsed[job.display, job.parse_key] = (digest, list(found))
     rendered: dict[str, tuple[str, tuple[str, ...]]] = dict(job.previous)
     key = ""
     # Each process stages into a folder of its own: two processes creating files in one folder
@@ -282,8 +299,45 @@ def _work(job: _Job) -> _Done:
     return _Done(job.display, job.parse_key, summary, found, rendered, timing.since(before), key, staged)
 
 
+def _settle_followups(archive: Archive, cache: BuildCache, keys: RenderKeys, done: list[_Done],
+                      chosen: list[Stage], jobs: int | None) -> tuple[RenderKeys, list[_Done]]:
+    """Render again the digests whose follow-ups this build's parses changed; return the keys and results to keep.
+
+    Workers render with the follow-ups the build knew before parsing (the cache's summaries): a
+    digest parsed in this build may open or answer items that others list. Once every digest is
+    parsed, the keys are made again from all of them, and each digest rendered with another key
+    than its true one is rendered again (from the tree this process kept, when it parsed it).
+    """
+    if has_errors(archive.diagnostics) or any(has_errors(item.diagnostics) for item in done):
+        return keys, done  # the build writes nothing
+    by_path = {d.path: d for d in archive.digests}
+    by_path.update((item.display, item.digest) for item in done if item.digest is not None)
+    before = archive.followups.fingerprint_rows()
+    archive.replace_digests(sorted(by_path.values(), key=lambda d: d.path))
+    if archive.followups.fingerprint_rows() == before:
+        return keys, done
+    settled = RenderKeys(archive, keys.salt)
+    made = {item.display: item for item in done}
+    again = []
+    for digest in archive.digests:
+        item = made.get(digest.path)
+        parse_key, rendered = (item.parse_key, item.rendered) if item else (
+            cache.entries[digest.path].parse_key, cache.entries[digest.path].rendered)
+        key = settled.key(digest, parse_key)
+        if any(rendered.get(stage.name, ("", ()))[0] != key for stage in chosen if stage.renders(digest)):
+            again.append(_Job(Path(archive.folder) / Path(digest.path).name, digest.path, parse_key, True, rendered))
+    if not again:
+        return settled, done
+    assert _context is not None
+    _context.keys = settled
+    redone = _run_jobs(again, jobs)
+    replaced = {item.display for item in redone}
+    return settled, [item for item in done if item.display not in replaced] + redone
+
+
 def _finish(archive: Archive, cache: BuildCache, keys: RenderKeys, done: list[_Done], chosen: list[Stage],
-            out: Path, staging: Path, only: Iterable[str], strict: bool, salt: str) -> Result:
+            out: Path, staging: Path, only: Iterable[str], strict: bool, salt: str,
+            today: dt.date | None = None) -> Result:
     """Merge the workers' results; if all is well, move the staged files into place."""
     by_path = {d.path: d for d in archive.digests}
     result = Result(archive.diagnostics, parsed=len(done), strict=strict)
@@ -296,7 +350,7 @@ def _finish(archive: Archive, cache: BuildCache, keys: RenderKeys, done: list[_D
         if item.context:  # made by a worker
             keys.digests[item.display, item.parse_key] = item.context
     archive.replace_digests(sorted(by_path.values(), key=lambda d: d.path))
-    result.diagnostics += check_parsed(archive)
+    result.diagnostics += check_parsed(archive, today)
     result.diagnostics = list(dict.fromkeys(result.diagnostics))
     if result.failed:
         return result
@@ -323,13 +377,14 @@ def _write_pages(archive: Archive, cache: BuildCache, chosen: list[Stage], out: 
                  result: Result, salt: str) -> None:
     """Write the archive-wide outputs (main page sections, tools page, calendar, announcements).
 
-    They are made from the digests' summaries, the catalog and the schedule: when none of those
-    changed (a digest's notes were edited, not its title), last build's files stand.
+    They are made from the digests' summaries, the catalog, the schedule and the follow-ups: when
+    none of those changed (a digest's notes were edited, not its title), last build's files stand.
     """
     summaries = ((d.id, d.meta.number, d.meta.date, d.language, d.meta.call_language, d.meta.status, d.meta.time,
                   d.meta.scheduled, d.meta.intro, d.titles, d.citations) for d in archive.digests)
     entries = [(e.id, e.name, e.description, e.kind, e.url, e.page, e.aliases) for e in archive.catalog.entries]
-    key = fingerprint_rows((salt, entries, archive.calls, sorted(archive.sent_events.items())), summaries)
+    key = fingerprint_rows((salt, entries, archive.calls, sorted(archive.sent_events.items()),
+                            archive.followups.fingerprint_rows()), summaries)
     for stage in chosen:
         if not stage.per_archive:
             continue

@@ -11,10 +11,12 @@ from pathlib import Path
 
 from pipeline import timing
 from pipeline.check import validate
+from pipeline.check.followups import check_followups
 from pipeline.model.archive import Archive
 from pipeline.model.diagnostics import Diagnostic, Location, error, has_errors
 from pipeline.model.digest import CATALOG_ATTR, Digest, Topic
 from pipeline.model.settings import Site
+from pipeline.parse.followups import extract
 from pipeline.parse.tree import Locator, Parser, check_body, parse_partial, split_topics
 from pipeline.read.archive import FrontMatter, display_path, display_prefix, load_settings
 from pipeline.read.frontmatter import read_meta
@@ -36,7 +38,7 @@ def load_archive(folder: Path, templates: Path, today: dt.date | None = None) ->
         archive.diagnostics += found
         if digest is not None:
             archive.digests.append(digest)
-    archive.diagnostics += check_summaries(archive, today) + check_parsed(archive)
+    archive.diagnostics += check_summaries(archive, today) + check_parsed(archive, today)
     return archive
 
 
@@ -50,10 +52,11 @@ def check_summaries(archive: Archive, today: dt.date | None) -> list[Diagnostic]
         return validate.check_calls(archive.digests, today) + validate.check_schedule(archive.calls, archive.digests)
 
 
-def check_parsed(archive: Archive) -> list[Diagnostic]:
-    """Return the problems between files that need every digest parsed: catalog entries no digest cites."""
+def check_parsed(archive: Archive, today: dt.date | None = None) -> list[Diagnostic]:
+    """Return the problems between files that need every digest parsed: catalog entries no digest cites, follow-ups."""
     with timing.stage("validate"):
-        return validate.check_citations(archive.digests, archive.catalog)
+        return validate.check_citations(archive.digests, archive.catalog) + check_followups(
+            archive.digests, archive.site.followups_warn_after, today)
 
 
 class Intros:
@@ -121,10 +124,14 @@ def read_digest(path: Path, display: str, site: Site, parser: Parser, intros: In
             return None, problems
         topics = [intro, *topics]
     with timing.stage("link"):
+        strings = site.language(meta.language).strings
+        followups = extract(topics, locator, meta.number, strings.get("followups_subsection", ""))
+        problems += followups.problems
         citations = tuple(dict.fromkeys(
             el.get(CATALOG_ATTR, "") for topic in topics for block in (topic.heading, *topic.elements)
             for el in block.iter("a") if el.get(CATALOG_ATTR)))
         digest = Digest(id=source.id, path=display, meta=meta, topics=tuple(topics), citations=citations,
-                        source_hash=source.digest, titles=tuple(topic.title for topic in topics))
+                        source_hash=source.digest, titles=tuple(topic.title for topic in topics),
+                        followups=tuple(followups.items), closings=(*meta.answers, *followups.closings))
         problems += validate.check_digest(digest, parser.catalog, locator)
     return digest, problems

@@ -10,6 +10,7 @@ from pipeline.model.calendar import Call, SentEvent, past_calls, upcoming_after
 from pipeline.model.catalog import Catalog
 from pipeline.model.diagnostics import Diagnostic
 from pipeline.model.digest import Digest, Status
+from pipeline.model.followup_index import FollowupIndex
 from pipeline.model.settings import Site
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # the project's own
@@ -30,6 +31,7 @@ class Archive:
     _by_number: dict[int, list[Digest]] | None = field(default=None, repr=False)
     _calendar: list[Call] | None = field(default=None, repr=False)
     _finals: list[int] | None = field(default=None, repr=False)  # the numbers of calls with a final digest
+    _followups: FollowupIndex | None = field(default=None, repr=False)
 
     def replace_digests(self, digests: list[Digest]) -> None:
         """Put `digests` in place of the archive's, forgetting every index built from the old ones."""
@@ -37,6 +39,14 @@ class Archive:
         self._by_number = None
         self._calendar = None
         self._finals = None
+        self._followups = None
+
+    @property
+    def followups(self) -> FollowupIndex:
+        """Return the follow-ups of every final digest, with their answers: a draft's show in no other output."""
+        if self._followups is None:
+            self._followups = FollowupIndex(d for d in self.digests if d.meta.status is Status.FINAL)
+        return self._followups
 
     def versions(self, number: int) -> list[Digest]:
         """Return every version of call `number`, in the call's language first."""

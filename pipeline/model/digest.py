@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pipeline.model.diagnostics import Location
+from pipeline.model.followups import Closing, FollowUp
 from pipeline.model.frozen import pickled_by_value
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class Scheduled:
 
 
 META_KEYS = ("number", "date", "language", "call_language", "time", "duration", "attendance", "scheduled",
-             "intro", "status")
+             "intro", "status", "answers")
 
 
 @pickled_by_value("language", "call_language")
@@ -69,6 +70,7 @@ class Meta:
     scheduled: Scheduled | None = None
     intro: bool = True
     status: Status = Status.FINAL
+    answers: tuple[Closing, ...] = ()  # earlier follow-ups this digest answers, from `answers:`
     # Where each key of META_KEYS is written: line and column, one after the other (0 when absent).
     # Plain small ints, so that ten thousand cached summaries cost no objects for it.
     places: tuple[int, ...] = ()
@@ -122,6 +124,8 @@ class Digest:
     citations: tuple[str, ...]  # catalog ids in order of first mention
     source_hash: str = ""
     titles: tuple[str, ...] = ()  # topic titles, kept when the trees are not (a cached summary)
+    followups: tuple[FollowUp, ...] = ()  # the task-list items of its topics, in order
+    closings: tuple[Closing, ...] = ()  # the earlier follow-ups it answers (front matter and body)
 
     @property
     def parsed(self) -> bool:

@@ -128,6 +128,7 @@ class Site:
     calendar_url: str = ""  # where build/calendar/ is published, if it is: the .ics of call NNN is there as NNN.ics
     path: str = "digests/site.yaml"
     default_language: str = "en"
+    followups_warn_after: int = 3  # followups.warn_after_calls: an item open longer is a warning
     source_hash: str = field(default="", compare=False)
 
     def language(self, code: str) -> Language:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pipeline.model.diagnostics import Diagnostic, Location, error, warning
 from pipeline.model.digest import Attendance, Count, META_KEYS, Meta, Scheduled, Status
+from pipeline.model.followups import Closing
 from pipeline.model.settings import Site
 from pipeline.read.source import Source
 from pipeline.read.yamldata import YamlData, check_keys, load_yaml, type_name
@@ -61,6 +62,7 @@ class _MetaReader:
         scheduled = self.scheduled()
         intro = self.boolean("intro", True)
         status = self.status()
+        answers = self.answers(number or 0)
         if number is None or date is None or language is None or call_language is None:
             return None
         places: list[int] = []
@@ -68,7 +70,7 @@ class _MetaReader:
             where = self.data.key_locations.get((key,))
             places += (where.line, where.column) if where else (0, 0)
         return Meta(number, date, language, call_language, time, duration, attendance, scheduled,
-                    intro, status, tuple(places))
+                    intro, status, answers, tuple(places))
 
     def number(self) -> int | None:
         value = self.value.get("number")
@@ -212,6 +214,37 @@ class _MetaReader:
                           f"write the {key} as words, in quotes if it holds a colon or starts with a symbol")
                 return None
         return Scheduled(" ".join(topic.split()), " ".join((presenter or "").split())) if topic else None
+
+    def answers(self, number: int) -> tuple[Closing, ...]:
+        """Return the earlier follow-ups `answers:` says this call answered: each an id, a note and a link."""
+        value = self.value.get("answers")
+        if value is None:
+            return ()
+        hint = "write each as '- id: 001-1', then 'note: …' and 'link: https://…' indented under it"
+        if not isinstance(value, list):
+            self.fail("wrong-type", "answers", f"'answers' must be a list, not {type_name(value)}", hint)
+            return ()
+        found = []
+        for n, entry in enumerate(value):
+            path: tuple[object, ...] = ("answers", n)
+            if not isinstance(entry, dict):
+                self.fail("wrong-type", path, f"each answer must be a mapping of id, note and link, not "
+                          f"{type_name(entry)}", hint)
+                continue
+            self.problems += check_keys(self.data, path, ("id", "note", "link"), ("id", "note", "link"), "an answer")
+            texts = {}
+            for key in ("id", "note", "link"):
+                text = entry.get(key)
+                if text is not None and not isinstance(text, str):
+                    self.fail("wrong-type", path + (key,), f"the answer's '{key}' must be text, not {text!r}", hint)
+                texts[key] = " ".join(text.split()) if isinstance(text, str) else ""
+            link = texts["link"]
+            if link and not (link.startswith("https://") and len(link) > 8 and " " not in link):
+                self.fail("bad-link", path + ("link",), f"the answer's link '{link}' is not an https address",
+                          "link to where the answer is: a list post, a wiki page, a ticket (https://…)")
+            if all(texts.values()):
+                found.append(Closing(texts["id"], number, texts["note"], link, self.data.at(path + ("id",))))
+        return tuple(found)
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self.value.get(key, default)

@@ -23,6 +23,7 @@ from pipeline.model.settings import (
 from pipeline.read.text import VALUE_PROBLEMS
 from pipeline.read.yamldata import YamlData, check_keys, expect, read_yaml_file, type_name
 
+DEFAULT_WARN_AFTER = 3  # calls an open follow-up may wait before `check` warns about it
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?\Z")
 
@@ -47,10 +48,16 @@ STRINGS: dict[str, tuple[str, ...]] = {
     "upcoming_call_untimed": ("date", "number", "weekday"), "upcoming_columns": (), "upcoming_heading": (),
     "upcoming_none": (),
     "upcoming_segment": ("presenter", "topic"), "upcoming_segment_topic": ("topic",),
+    "followups_open_heading": (), "followups_answered_heading": (), "followups_subsection": (),
+    "followups_heading": (), "followups_count": ("count", "page"), "followups_none": (), "followups_page_intro": (),
+    "followups_columns": (), "followup_open": (), "followup_done": (), "followup_owner": ("owner",),
+    "followup_no_owner": (), "followup_due": ("date",), "followup_call": ("number",),
+    "followup_opened": ("age", "call"), "followup_answered": ("call",), "followup_answer_link": (),
 }
 
 _TOP = ("title", "sender", "timezones", "wiki", "smtp", "lists", "interwiki", "languages")
-_OPTIONAL = ("calendar_url",)
+_OPTIONAL = ("calendar_url", "followups")
+_FOLLOWUPS = ("warn_after_calls",)
 _WIKI = ("base_url", "api_url", "page_prefix", "local_prefix", "category", "user", "password_env")
 _WIKI_OPTIONAL = ("max_page_kib",)
 _SMTP = ("host", "port", "starttls", "user", "password_env")
@@ -151,7 +158,8 @@ class _SiteReader:
             title=self.text(("title",)), sender=self.address(("sender",)),
             wiki=wiki or Wiki(*[""] * 7), smtp=smtp or Smtp("", 0, False, "", ""),
             lists=self.lists(languages), interwiki=self.interwiki(), languages=languages,
-            timezones=self.timezones(), calendar_url=self.text(("calendar_url",)), path=shown)
+            timezones=self.timezones(), calendar_url=self.text(("calendar_url",)), path=shown,
+            followups_warn_after=self.warn_after())
 
     def max_page_kib(self) -> int:
         path = ("wiki", "max_page_kib")
@@ -163,6 +171,25 @@ class _SiteReader:
                                        f"from 1 to 1048576, not {value!r}", self.data.at(path),
                                        "write the wiki's $wgMaxArticleSize: 2048 on Wikimedia wikis"))
             return Wiki.max_page_kib
+        return value
+
+    def warn_after(self) -> int:
+        """Return `followups.warn_after_calls`: after how many calls an open follow-up is a warning (default 3)."""
+        if "followups" not in self.data.value:
+            return DEFAULT_WARN_AFTER
+        problem = expect(self.data, ("followups",), dict, "a mapping", "write 'warn_after_calls: 3' under it")
+        if problem:
+            self.problems.append(problem)
+            return DEFAULT_WARN_AFTER
+        self.problems += check_keys(self.data, ("followups",), _FOLLOWUPS, (), "followups")
+        value = self._get(("followups", "warn_after_calls"))
+        if value is None:
+            return DEFAULT_WARN_AFTER
+        if type(value) is not int or value < 1:
+            self.problems.append(error(
+                "wrong-type", f"'followups.warn_after_calls' must be a whole number of 1 or more, not {value!r}",
+                self.data.at(("followups", "warn_after_calls")), "for example 'warn_after_calls: 3'"))
+            return DEFAULT_WARN_AFTER
         return value
 
     def typed(self, path: tuple[object, ...], kind: type, expected: str, hint: str = "") -> None:

@@ -37,8 +37,24 @@ class Link:
     page: str = ""  # a page title on the wiki the archive lives on
 
 
-Inline = str | Link
+@dataclass(frozen=True)
+class Check:
+    """A follow-up's box, ticked when it is answered; `state` says which in words, for screen readers."""
+
+    done: bool
+    state: str  # "open", "answered", in the document's language
+
+
+Inline = str | Link | Check
 Paragraph = tuple[Inline, ...]
+
+
+@dataclass(frozen=True)
+class ItemList:
+    """A generated list after the topics, under its heading: the open and the answered follow-ups."""
+
+    heading: str
+    items: tuple[Paragraph, ...]
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,7 @@ class Document:
     tools: tuple[CatalogEntry, ...]
     upcoming_heading: str = ""
     upcoming: tuple[Paragraph, ...] = ()  # one list item per call after this digest's date
+    followups: tuple[ItemList, ...] = ()  # filled by render/followups.py: earlier calls' open and answered items
 
     @property
     def topic_titles(self) -> tuple[str, ...]:
@@ -86,8 +103,8 @@ def fill(pattern: str, **values: Inline | Sequence[Inline]) -> Paragraph:
         if name is None:
             continue
         value = values[name]
-        if isinstance(value, (str, Link)):
-            pieces.append(value if isinstance(value, Link) else format(value, spec or ""))
+        if isinstance(value, (str, Link, Check)):
+            pieces.append(format(value, spec or "") if isinstance(value, str) else value)
         else:
             pieces.extend(value)
     return tuple(pieces)

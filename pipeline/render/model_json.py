@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as etree
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pipeline.model.archive import Archive
 from pipeline.model.digest import Digest
+from pipeline.model.followup_index import Row
 from pipeline.model.output import Output
 
 
@@ -15,7 +16,21 @@ from pipeline.model.output import Output
 def render(archive: Archive, digest: Digest) -> Iterator[Output]:
     """Yield build/model/<id>.json."""
 
-    yield Output(f"model/{digest.id}.json", dumps(to_json(digest)))
+    data = to_json(digest)
+    data["followups"] = followups_json(archive.followups.view(digest).own)
+    yield Output(f"model/{digest.id}.json", dumps(data))
+
+
+def followups_json(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """Return follow-ups as plain JSON values: id, what, owner, due date, the call that opened it, its answer."""
+    return [{
+        "id": row.id, "what": row.what, "owner": row.owner or None,
+        "due": row.due.isoformat() if row.due else None, "opened": row.number,
+        "status": "answered" if row.answer else "open",
+        "answer": None if row.answer is None else {
+            "call": row.answer.number, "url": row.answer.url or None, "note": row.answer.note or None,
+            "where": str(row.answer.location)},
+    } for row in rows]
 
 
 def dumps(value: object) -> bytes:
@@ -49,6 +64,7 @@ def to_json(digest: Digest) -> dict[str, Any]:
         "intro": meta.intro,
         "status": meta.status.value,
         "citations": list(digest.citations),
+        "answers": [{"id": c.id, "note": c.note, "link": c.url, "line": c.location.line} for c in digest.closings],
         "topics": [
             {
                 "number": n,

@@ -220,4 +220,74 @@ def test_a_digest_made_final_renders_its_neighbours_pages_and_nothing_else(examp
     assert "Next: [[Wikimedia Clinics/009|" in (out / "wiki" / "008.wiki").read_text(encoding="utf-8")
     changed = {path for path, data in outputs(out).items() if before.get(path) != data}
     assert {p for p in changed if p.startswith("wiki/0")} == {"wiki/008.wiki", "wiki/009.wiki"}
+
+
+def listing(out: Path, item: str) -> set[str]:
+    """Return the outputs of digests whose email shows follow-up `item`."""
+    return {p.name for p in (out / "email").glob("[0-9]*.txt") if f" {item}: " in p.read_text(encoding="utf-8")}
+
+
+def test_answering_a_follow_up_renders_exactly_the_digests_and_pages_that_show_it(example: Path, tmp_path: Path) -> None:
+    """006-1 is open in the example archive: 006 (both versions) lists it as its own, 007 to 009 as open."""
+    out = tmp_path / "out"
+    run(example, out)
+    assert listing(out, "006-1") == {"006.es.txt", "006.en.txt", "007.txt", "008.txt", "009.txt"}
+    before = outputs(out)
+    source = example / "009.md"
+    source.write_text(source.read_text(encoding="utf-8") + "* 006-1: The links were sent to the participants: "
+                      "[the message](https://lists.wikimedia.org/answer).\n", encoding="utf-8")
+    result = run(example, out)
+    assert result.rendered == 3  # 009, which answers it, and the two versions of 006, which opened it
+    changed = {path for path, data in outputs(out).items() if before.get(path) != data}
+    assert {path.split("/")[-1].split(".")[0] for path in changed} == {"006", "009", "follow-ups", "main-page-sections"}
+    assert "[x] 006-1:" in (out / "email" / "006.en.txt").read_text(encoding="utf-8")
+    assert "Answered since the last call" in (out / "email" / "009.txt").read_text(encoding="utf-8")
+    assert "Open follow-ups: 0." in (out / "wiki" / "main-page-sections.wiki").read_text(encoding="utf-8")
+    assert_same_as_cold(example, out, tmp_path)
+    # Taking the answer out again opens it everywhere, as a cold build does.
+    source.write_text(source.read_text(encoding="utf-8").split("* 006-1: ")[0], encoding="utf-8")
+    result = run(example, out)
+    assert result.rendered == 3
+    assert outputs(out) == before
+
+
+def test_a_cold_build_shows_answers_written_in_digests_parsed_after_the_item(example: Path, tmp_path: Path) -> None:
+    """The workers render before every digest is parsed; the build renders again what they could not know."""
+    out = tmp_path / "out"
+    result = run(example, out, jobs=2)
+    assert (result.parsed, result.rendered) == (10, 10)
+    assert "[x] 001-1:" in (out / "email" / "001.txt").read_text(encoding="utf-8")
+    second = run(example, out, jobs=2)
+    assert (second.parsed, second.rendered, second.written) == (0, 0, 0)
+
+
+def test_a_new_digest_answering_a_follow_up_moves_it_to_answered_everywhere(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(example, out)
+    schedule = example / "schedule.yaml"
+    text = schedule.read_text(encoding="utf-8")
+    schedule.write_text(text[text.index("- number: 11"):], encoding="utf-8")  # call 10 took place
+    (example / "010.md").write_text(digest_text(10, "answers:\n  - id: 006-1\n    note: The links were sent.\n"
+                                                    "    link: https://lists.wikimedia.org/links\n").replace(
+        "2020-06-15", "2020-09-15"), encoding="utf-8")
+    run(example, out)
+    for name in ("006.es.txt", "006.en.txt"):
+        assert "[x] 006-1:" in (out / "email" / name).read_text(encoding="utf-8")
+    assert "Answered since the last call\n----------------------------\n\n* [x] 006-1:" in (
+        out / "email" / "010.txt").read_text(encoding="utf-8")
+    assert "☐" not in (out / "wiki" / "follow-ups.wiki").read_text(encoding="utf-8")
+    assert "Open follow-ups: 0." in (out / "wiki" / "main-page-sections.wiki").read_text(encoding="utf-8")
+    assert_same_as_cold(example, out, tmp_path)
+
+
+def test_rewording_a_follow_up_in_one_version_rewrites_the_follow_ups_page(example: Path, tmp_path: Path) -> None:
+    """The page is in English: the English version's wording of 006-1 is what it shows, not the Spanish one's."""
+    out = tmp_path / "out"
+    run(example, out)
+    source = example / "006.en.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("Staff will send participants the links",
+                                                                 "Staff will email participants the links"),
+                      encoding="utf-8")
+    run(example, out)
+    assert "Staff will email participants" in (out / "wiki" / "follow-ups.wiki").read_text(encoding="utf-8")
     assert_same_as_cold(example, out, tmp_path)

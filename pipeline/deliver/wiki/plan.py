@@ -105,6 +105,9 @@ def wanted_pages(archive: Archive) -> list[Wanted]:
             summary = f"Digest of Wikimedia Clinic #{page.digest.number_text} ({page.digest.language})"
             found.append(Wanted(page.title, summary, wikitext.page_text(archive, page.digest),
                                 source=page.digest.path))
+        elif page.file == wikipages.FOLLOWUPS_FILE:
+            found.append(Wanted(page.title, "List of the follow-ups promised on Wikimedia Clinics calls",
+                                page.text, source="the digests"))
         else:
             found.append(Wanted(page.title, "List of the tools and resources mentioned in the Wikimedia Clinics",
                                 page.text, source=archive.catalog.path))
@@ -246,7 +249,7 @@ def same_text(saved: str, text: str) -> bool:
 
 # How every edit summary of publish begins (wanted_pages): how its own edits are told from people's.
 OWN_SUMMARIES = ("Digest of Wikimedia Clinic #", "List of the tools and resources mentioned in the Wikimedia Clinics",
-                 "Update the generated sections")
+                 "List of the follow-ups promised on Wikimedia Clinics calls", "Update the generated sections")
 _ADOPTABLE = (Reason.NOT_OURS, Reason.EDITED, Reason.EDITED_INSIDE)
 
 

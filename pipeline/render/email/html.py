@@ -20,7 +20,8 @@ from markupsafe import Markup, escape
 from pipeline import timing
 from pipeline.adapters.premailer import Inliner, PublicInliner, inliner
 from pipeline.model.archive import DEFAULT_TEMPLATES
-from pipeline.render.document import BLANK, Link, Paragraph, collapsed
+from pipeline.model.followups import CHECK_ATTR
+from pipeline.render.document import BLANK, Check, Link, Paragraph, collapsed
 from pipeline.render.email.letter import Letter
 
 
@@ -92,8 +93,17 @@ def _markup(html: str) -> Markup:
 
 def pieces_html(pieces: Paragraph) -> str:
     """Return generated text and links as HTML."""
-    return "".join(_anchor(piece.url, escape(piece.label)) if isinstance(piece, Link) else escape(piece)
+    return "".join(_anchor(piece.url, escape(piece.label)) if isinstance(piece, Link)
+                   else _box(piece.done, piece.state) if isinstance(piece, Check) else escape(piece)
                    for piece in pieces)
+
+
+def _box(done: bool, state: str) -> str:
+    """Return a follow-up's box: a checkbox character, read out by screen readers as its state in words."""
+    return f'<span role="img" aria-label="{escape(state)}">{BOXES[done]}</span>'
+
+
+BOXES = {False: "\u2610", True: "\u2611"}  # ☐ ☑
 
 
 def _anchor(href: str, inner: str) -> str:
@@ -128,8 +138,15 @@ def _link(el: etree.Element) -> str:
     return _anchor(el.get("href", ""), inline_html(el))
 
 
+def _span(el: etree.Element) -> str:
+    if el.get(CHECK_ATTR):
+        return _box(el.get(CHECK_ATTR) == "done", el.get("aria-label", ""))
+    return inline_html(el)
+
+
 _INLINE: dict[str, Callable[[etree.Element], str]] = {
     "em": _wrapped("em"), "strong": _wrapped("strong"), "code": _code, "a": _link, "br": lambda el: "<br>",
+    "span": _span,
 }
 
 

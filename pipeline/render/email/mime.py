@@ -32,6 +32,7 @@ from pipeline.render.document import Document, Link, document, fill
 from pipeline.render.email.html import render_html
 from pipeline.render.email.letter import Bodies, ItemSection, Letter, fitted_subject, frame, header_text
 from pipeline.render.email.text import render_text
+from pipeline.render.followups import with_followups
 
 
 GMAIL_CLIP_BYTES = 102 * 1000  # Gmail shows "[Message clipped]" past about 102 KB of HTML
@@ -48,7 +49,8 @@ def compose(archive: Archive, doc: Document) -> Letter:
     else:
         opening = (*opening, on_meta)
     tools = tuple((Link(entry.name, entry.url, entry.page), " – " + entry.description) for entry in doc.tools)
-    appendix = tuple(section for section in (ItemSection(doc.tools_heading, tools),
+    followups = tuple(ItemSection(part.heading, part.items) for part in doc.followups)
+    appendix = tuple(section for section in (*followups, ItemSection(doc.tools_heading, tools),
                                              ItemSection(doc.upcoming_heading, doc.upcoming)) if section.items)
     number = doc.digest.number_text
     subject = fitted_subject(lambda topics: language.t("subject", number=number, topics=topics),
@@ -60,7 +62,7 @@ def compose(archive: Archive, doc: Document) -> Letter:
 
 def bodies(archive: Archive, digest: Digest) -> Bodies:
     """Return the text and HTML bodies of `digest`."""
-    return written(compose(archive, document(archive, digest)), archive.templates)
+    return written(compose(archive, with_followups(archive, document(archive, digest))), archive.templates)
 
 
 def written(letter: Letter, templates: Path) -> Bodies:

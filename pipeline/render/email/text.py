@@ -18,7 +18,8 @@ import unicodedata
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable, Sequence
 
-from pipeline.render.document import BLANK_RUN, Link, Paragraph
+from pipeline.model.followups import CHECK_ATTR
+from pipeline.render.document import BLANK_RUN, Check, Link, Paragraph
 from pipeline.render.email.letter import Letter
 
 
@@ -228,13 +229,26 @@ def _line_break(el: etree.Element, out: Words, links: Links, emphasis: int) -> N
     out.hard_break()
 
 
+def _span(el: etree.Element, out: Words, links: Links, emphasis: int) -> None:
+    if el.get(CHECK_ATTR):  # a follow-up's box
+        box(out, el.get(CHECK_ATTR) == "done")
+    else:
+        inline_children(el, out, links, emphasis)
+
+
+def box(out: Words, done: bool) -> None:
+    """Add a follow-up's box as a task list writes it, "[x]" when answered, else "[ ]": one word, never broken."""
+    out.words.append("[x]" if done else "[ ]")
+    out.joinable = False
+
+
 def _inline_other(el: etree.Element, out: Words, links: Links, emphasis: int) -> None:
     # Validation lets no other element through; keep its words rather than lose them.
     inline_children(el, out, links, emphasis)
 
 
 _INLINE: dict[str, InlineRenderer] = {
-    "em": _emphasis, "strong": _emphasis, "code": _code, "a": _link, "br": _line_break,
+    "em": _emphasis, "strong": _emphasis, "code": _code, "a": _link, "br": _line_break, "span": _span,
 }
 
 
@@ -246,6 +260,8 @@ def pieces_words(pieces: Paragraph, links: Links) -> Words:
             out.text(piece.label)
             if piece.label != piece.url:
                 out.glue(f"[{links.number(piece.url)}]")
+        elif isinstance(piece, Check):
+            box(out, piece.done)
         else:
             out.text(piece)
     return out

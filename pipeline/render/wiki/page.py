@@ -18,8 +18,10 @@ from pipeline.model.archive import Archive
 from pipeline.model.catalog import Catalog, split_prefix
 from pipeline.model.digest import CATALOG_ATTR, CatalogEntry, Digest
 from pipeline.model.output import Output
+from pipeline.model.followups import CHECK_ATTR, PAGE_ATTR
 from pipeline.model.settings import Language, Site, wiki_url
-from pipeline.render.document import BLANK, Inline, Link, Paragraph, document, fill, page_title
+from pipeline.render.document import BLANK, Check, Inline, Link, Paragraph, document, fill, page_title
+from pipeline.render.followups import BOXES, with_followups
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.escape import Context
 from pipeline.render.wiki.inline import (
@@ -55,12 +57,15 @@ def render(archive: Archive, digest: Digest) -> Iterator[Output]:
 
 def page_text(archive: Archive, digest: Digest) -> str:
     """Return the complete wikitext of `digest`'s page."""
-    doc = document(archive, digest)
+    doc = with_followups(archive, document(archive, digest))
     writer = Writer(archive.site, archive.catalog)
     parts = [writer.paragraph(pieces) for pieces in doc.opening]
     for section in doc.sections:
         parts.append(heading_line(2, wikiescape.heading(section.heading)))
         parts.append(writer.blocks(section.topic.elements))
+    for part in doc.followups:
+        parts.append(heading_line(2, wikiescape.heading(part.heading)))
+        parts.append(writer.items(part.items))
     if doc.tools:
         parts.append(heading_line(2, wikiescape.heading(doc.tools_heading)))
         parts.append(writer.tools(doc.tools))
@@ -129,7 +134,8 @@ class Writer:
             "blockquote": self._blockquote, "pre": self._pre, "table": self._table, "hr": lambda el: "----",
             **{tag: self._heading for tag in _HEADINGS}}
         self._inlines: dict[str, Callable[[etree.Element, Context, list[Token], frozenset[str]], None]] = {
-            "em": self._em, "strong": self._strong, "code": self._code, "a": self._link, "br": self._br}
+            "em": self._em, "strong": self._strong, "code": self._code, "a": self._link, "br": self._br,
+            "span": self._span}
 
     # -- blocks ------------------------------------------------------------
 
@@ -149,13 +155,19 @@ class Writer:
         """Return generated list items (text and Links from the document), one "* " line each."""
         return "\n".join(f"* {join(self._pieces(pieces))}" for pieces in items)
 
-    def _pieces(self, pieces: Sequence[Inline]) -> list[Token]:
+    def cell(self, pieces: Sequence[Inline]) -> str:
+        """Return generated text and links (from the document) as a table cell's content."""
+        return join(self._pieces(pieces, wikiescape.CELL))
+
+    def _pieces(self, pieces: Sequence[Inline], context: Context = wikiescape.RUNNING) -> list[Token]:
         tokens: list[Token] = []
         for piece in pieces:
             if isinstance(piece, Link):
                 tokens += self._document_link(piece)
+            elif isinstance(piece, Check):
+                tokens.append(box(piece.done, piece.state))
             else:
-                tokens.append(Text(piece, wikiescape.RUNNING))
+                tokens.append(Text(piece, context))
         return tokens
 
     def tools(self, entries: Iterable[CatalogEntry]) -> str:
@@ -316,13 +328,22 @@ class Writer:
     def _br(self, el: etree.Element, context: Context, out: list[Token], styles: frozenset[str]) -> None:
         out.append(Markup("<br />"))
 
+    def _span(self, el: etree.Element, context: Context, out: list[Token], styles: frozenset[str]) -> None:
+        if el.get(CHECK_ATTR):
+            out.append(box(el.get(CHECK_ATTR) == "done", el.get("aria-label", "")))
+        else:
+            self._content(el, context, out, styles)
+
     def _link(self, el: etree.Element, context: Context, out: list[Token], styles: frozenset[str]) -> None:
         href = el.get("href", "")
         label: list[Token] = []
         self._content(el, context.in_label(), label, styles)
         entry = self.catalog.index.get(el.get(CATALOG_ATTR, "")) if el.get(CATALOG_ATTR) else None
+        target = wikilink_target(el.get(PAGE_ATTR, ""), local=True) if el.get(PAGE_ATTR) else None
         if entry is not None:
             out += self._entry_link(entry, label, href)
+        elif target is not None:
+            out += wikilink(target, label)
         elif len(el) == 0 and (el.text or "") == href:
             out.append(BareUrl(href))
         else:
@@ -344,6 +365,11 @@ class Writer:
         label: list[Token] = [Text(link.label, wikiescape.LABEL)]
         target = wikilink_target(link.page, local=True) if link.page else None
         return wikilink(target, label) if target is not None else external(link.url, label)
+
+
+def box(done: bool, state: str) -> Markup:
+    """Return a follow-up's box: a checkbox character, read out by screen readers as its state in words."""
+    return Markup(f'<span role="img" aria-label="{wikiescape.attribute(state)}">{BOXES[done]}</span>')
 
 
 def _start(el: etree.Element) -> int:

@@ -27,6 +27,7 @@ from pipeline.read.catalog import KINDS
 from pipeline.render.document import Inline, Link, fill, join_links, page_title
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.inline import Text, external, join, local_link
+from pipeline.render.wiki.followups import FOLLOWUPS_FILE, followups_page_text, followups_section_text, followups_title
 from pipeline.render.wiki.page import Writer, file_name, heading_line
 
 
@@ -42,8 +43,8 @@ class Page:
 
     title: str
     file: str
-    digest: Digest | None = None  # None for the tools pages
-    text: str = ""  # a tools page's wikitext (a digest's is made from the digest)
+    digest: Digest | None = None  # None for the tools pages and the follow-ups page
+    text: str = ""  # the wikitext of a page that is not a digest's (a digest's is made from the digest)
 
 
 @dataclass(frozen=True)
@@ -69,15 +70,15 @@ def render(archive: Archive) -> Iterator[Output]:
     """Yield build/wiki/pages.json, the main page's sections and the tools page."""
 
     with timing.stage("wikitext"):
-        tools = tools_pages(archive)
-        pages = {page.title: page.file for page in digest_pages(archive) + tools}
+        others = archive_pages(archive)
+        pages = {page.title: page.file for page in digest_pages(archive) + others}
         data = (json.dumps(pages, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
     yield Output(f"wiki/{PAGES_FILE}", data)
     # One at a time: at ten thousand digests each page is megabytes, made of many more pieces.
     with timing.stage("wikitext"):
         data = main_sections_text(archive).encode("utf-8")
     yield Output(f"wiki/{MAIN_SECTIONS_FILE}", data)
-    for page in tools:
+    for page in others:
         yield Output(f"wiki/{page.file}", page.text.encode("utf-8"))
 
 
@@ -88,13 +89,26 @@ def published(archive: Archive) -> list[Digest]:
 
 
 def pages_of(archive: Archive) -> list[Page]:
-    """Return every whole page: one per final digest version, then the tools page (or pages)."""
-    return digest_pages(archive) + tools_pages(archive)
+    """Return every whole page: one per final digest version, the tools page (or pages), the follow-ups page."""
+    return digest_pages(archive) + archive_pages(archive)
+
+
+def archive_pages(archive: Archive) -> list[Page]:
+    """Return the whole pages made from the whole archive: the tools page (or pages), the follow-ups page."""
+    pages = tools_pages(archive)
+    if archive.followups.ordered:  # an archive that never recorded a follow-up has no page of them
+        pages.append(Page(followups_title(archive), FOLLOWUPS_FILE, text=followups_page(archive)))
+    return pages
 
 
 def digest_pages(archive: Archive) -> list[Page]:
     """Return the page of each final digest version."""
     return [Page(page_title(archive, digest), file_name(digest), digest) for digest in published(archive)]
+
+
+def followups_page(archive: Archive) -> str:
+    """Return the text of the follow-ups page, in the main page's language."""
+    return followups_page_text(archive, _main_language(archive))
 
 
 def tools_title(archive: Archive) -> str:
@@ -173,7 +187,12 @@ def upcoming_section(archive: Archive) -> GeneratedSection:
     return GeneratedSection("upcoming", "\n".join(lines))
 
 
-SECTIONS: tuple[Callable[[Archive], GeneratedSection], ...] = (upcoming_section, archive_section)
+def followups_section(archive: Archive) -> GeneratedSection:
+    """Return "Follow-ups": how many are open, and a link to the page that lists them all."""
+    return GeneratedSection("followups", followups_section_text(archive, _main_language(archive)))
+
+
+SECTIONS: tuple[Callable[[Archive], GeneratedSection], ...] = (upcoming_section, followups_section, archive_section)
 
 
 def begin_marker(name: str) -> str:

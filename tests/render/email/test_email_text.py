@@ -58,7 +58,8 @@ def links_list(text: str) -> dict[int, str]:
 
 
 def text_words(text: str, links_heading: str) -> list[str]:
-    """Return the words a reader reads in a text body, without link markers and the links list."""
+    """Return the words a reader reads in a text body, without link markers, follow-ups' boxes ("[x]", which
+    the HTML shows as a checkbox character) and the links list."""
     kept = []
     lines = one_line_links(text).split("\n")
     for n, line in enumerate(lines):
@@ -66,7 +67,7 @@ def text_words(text: str, links_heading: str) -> list[str]:
             continue
         if line == links_heading and n + 1 < len(lines) and set(lines[n + 1]) == {"-"}:
             continue
-        kept.append(_MARKER.sub("", line))
+        kept.append(_MARKER.sub("", line).replace("[x]", "").replace("[ ]", ""))
     return re.findall(r"\w+", "\n".join(kept))
 
 

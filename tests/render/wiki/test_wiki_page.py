@@ -109,7 +109,8 @@ def test_the_spanish_page_of_call_006(example: Archive) -> None:
     headings = re.findall(r"^(==+) (.*) \1$", text, re.MULTILINE)
     assert [h for level, h in headings if level == "=="] == [
         "Tema 1: Introducción", "Tema 2: Impacto de la pandemia en los afiliados",
-        "Tema 3: Apoyo que se necesita de la Fundación", "Herramientas y recursos mencionados"]
+        "Tema 3: Apoyo que se necesita de la Fundación", "Seguimientos pendientes de llamadas anteriores",
+        "Herramientas y recursos mencionados"]
     assert "== Tema 1: Introducción ==\n=== Principios básicos ===\nLas Clínicas son" in text
     assert "* Claudia, de [[Wikimedia México]]:\n** Planteó" in text
     assert "\n* [https://meet.jit.si/ Jitsi Meet] – A free and open-source" in text
@@ -148,27 +149,31 @@ def test_every_page_links_only_what_its_digest_links(example: Archive) -> None:
         allowed = {f"Category:{wiki.category}", wiki.page_prefix} | {
             page_title(example, d) for d in example.versions(digest.meta.number)} | {
             page_title(example, d) for d in example.neighbours(digest) if d is not None}
+        allowed |= {page_title(example, d) for d in example.digests}  # a follow-up links the calls that opened or answered it
         for entry in entries:
             local = entry.page.removeprefix(f"{wiki.local_prefix}:")
             allowed |= {entry.page, local, f":{local}"}
         assert targets <= allowed, digest.id
         urls = {str(link.url) for link in code.filter_external_links()}
         meetings = {call.link for call in example.upcoming(digest.meta.date)}
-        assert urls <= {e.url for e in entries if not e.page} | meetings | {
+        answers = {tracked.answer.url for tracked in example.followups.ordered if tracked.answer}
+        assert urls <= {e.url for e in entries if not e.page} | meetings | answers | {
             a.get("href") for t in digest.topics for b in t.elements for a in b.iter("a")}, digest.id
 
 
 def test_pages_json_and_files(example: Archive) -> None:
     outputs = {o.path: o.data.decode() for o in wikipages.render(example)}
-    assert sorted(outputs) == ["wiki/main-page-sections.wiki", "wiki/pages.json", "wiki/tools-and-resources.wiki"]
+    assert sorted(outputs) == ["wiki/follow-ups.wiki", "wiki/main-page-sections.wiki", "wiki/pages.json",
+                               "wiki/tools-and-resources.wiki"]
     pages = json.loads(outputs["wiki/pages.json"])
     assert pages["Wikimedia Clinics/006"] == "006.es.wiki" and pages["Wikimedia Clinics/006/en"] == "006.en.wiki"
     assert pages["Wikimedia Clinics/Tools and resources"] == "tools-and-resources.wiki"
-    assert list(pages) == sorted(pages) and len(pages) == 11
+    assert pages["Wikimedia Clinics/Follow-ups"] == "follow-ups.wiki"
+    assert list(pages) == sorted(pages) and len(pages) == 12
 
 
 def test_the_archive_table(example: Archive) -> None:
-    text = wikipages.main_sections_text(example).split(wikipages.end_marker("upcoming") + "\n\n", 1)[1]
+    text = wikipages.main_sections_text(example).split(wikipages.end_marker("followups") + "\n\n", 1)[1]
     assert text.startswith(wikipages.begin_marker("archive") + "\n== Archive of digests of past calls ==\n"
                            '{| class="wikitable"\n! # !! Date !! Topics !! Language\n|-\n')
     assert text.endswith("|}\n<!-- clinics:end archive -->\n")
@@ -303,7 +308,7 @@ def test_make_wiki_builds_only_the_wiki(tmp_path: Path) -> None:
     assert first.status == 0, first.err
     files = sorted(p.name for p in (out / "wiki").iterdir())
     assert files == ["001.wiki", "002.wiki", "003.wiki", "004.wiki", "005.wiki", "006.en.wiki", "006.es.wiki",
-                     "007.wiki", "008.wiki", "009.wiki", "main-page-sections.wiki", "pages.json",
+                     "007.wiki", "008.wiki", "009.wiki", "follow-ups.wiki", "main-page-sections.wiki", "pages.json",
                      "tools-and-resources.wiki"]
     assert not (out / "email").exists()
     before = {p.name: p.read_bytes() for p in (out / "wiki").iterdir()}
