@@ -87,7 +87,7 @@ def _arguments() -> argparse.ArgumentParser:
     followups.add_argument("--open", action="store_true", help="only the follow-ups not answered yet")
     followups.add_argument("--owner", default=None, metavar="NAME",
                            help="only those whose owner contains NAME (case-insensitive)")
-    followups.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    followups.add_argument("--format", dest="listing_format", choices=("text", "json"), default="text", help="text (default) or json")
     followups.set_defaults(run=run_followups)
 
     send = sub.add_parser(
@@ -246,7 +246,7 @@ def run_followups(args: argparse.Namespace) -> int:
     archive, status = load(args)
     if archive is None or archive.site is None:
         return status
-    sys.stdout.write(listing(archive, only_open=args.open, owner=args.owner, as_json=args.format == "json"))
+    sys.stdout.write(listing(archive, only_open=args.open, owner=args.owner, as_json=args.listing_format == "json"))
     return status
 
 

@@ -216,10 +216,11 @@ def test_a_digest_made_final_renders_its_neighbours_pages_and_nothing_else(examp
     before = outputs(out)
     source.write_text(source.read_text(encoding="utf-8").replace("status: draft\n", "", 1), encoding="utf-8")
     result = run(example, out)
-    assert result.rendered == 2  # 009 itself, and 008, whose page now links it
+    # 009 itself, 008, whose page now links it, and 001, whose follow-up 001-1 009 answers
+    assert result.rendered == 3
     assert "Next: [[Wikimedia Clinics/009|" in (out / "wiki" / "008.wiki").read_text(encoding="utf-8")
     changed = {path for path, data in outputs(out).items() if before.get(path) != data}
-    assert {p for p in changed if p.startswith("wiki/0")} == {"wiki/008.wiki", "wiki/009.wiki"}
+    assert {p for p in changed if p.startswith("wiki/0")} == {"wiki/001.wiki", "wiki/008.wiki", "wiki/009.wiki"}
 
 
 def listing(out: Path, item: str) -> set[str]:
