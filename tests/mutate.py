@@ -75,7 +75,7 @@ TARGETS = {
         "the catalog"),
     "sentlog": Target(
         ("pipeline/deliver/mail.py",), ("pipeline.deliver.mail.xǁSentLogǁ*",),
-        ("tests/deliver/test_mail.py", "tests/deliver/test_sent_log_faults.py"),
+        ("tests/deliver/test_sent_log.py", "tests/deliver/test_mail.py", "tests/deliver/test_sent_log_faults.py"),
         "the sent log (SentLog in deliver/mail.py)"),
     "schema": Target(
         ("pipeline/read/yamldata.py",), ("pipeline.read.yamldata.*",),
