@@ -12,6 +12,7 @@ from pipeline.model.catalog import Catalog, fold_label, page_url, split_prefix
 from pipeline.model.digest import CatalogEntry
 from pipeline.model.diagnostics import Location
 from pipeline.read.catalog import cited_entries, describe, load_catalog
+from pipeline.model.settings import Site
 from pipeline.read.settings import load_site
 
 ENTRY = "- id: quarry\n  name: Quarry\n  description: SQL.\n  kind: tool\n  url: https://quarry.wmcloud.org/\n"
@@ -19,20 +20,20 @@ SHOWN = "digests/catalog.yaml"
 
 
 @pytest.fixture(scope="module")
-def site():  # type: ignore[no-untyped-def]
+def site() -> Site:
     found, problems = load_site(DIGESTS / "site.yaml")
     assert found is not None and not problems
     return found
 
 
-def read(tmp_path: Path, site, text: str) -> tuple[Catalog, list[str]]:  # type: ignore[no-untyped-def]
+def read(tmp_path: Path, site: Site, text: str) -> tuple[Catalog, list[str]]:
     path = tmp_path / "catalog.yaml"
     path.write_text(text, encoding="utf-8")
     catalog, problems = load_catalog(path, site, SHOWN)
     return catalog, [p.format() for p in problems]
 
 
-def test_a_correct_entry(tmp_path: Path, site) -> None:  # type: ignore[no-untyped-def]
+def test_a_correct_entry(tmp_path: Path, site: Site) -> None:
     catalog, problems = read(tmp_path, site, ENTRY + "  aliases: [' the SQL tool ', Q]\n")
     assert problems == []
     assert catalog.entries == (CatalogEntry(id="quarry", name="Quarry", description="SQL.", kind="tool",
@@ -44,7 +45,7 @@ def test_a_correct_entry(tmp_path: Path, site) -> None:  # type: ignore[no-untyp
 
 @pytest.mark.parametrize("key, line, column", [
     ("id", 1, 7), ("name", 2, 9), ("description", 3, 16), ("kind", 4, 9), ("url", 5, 8)])
-def test_a_field_that_is_not_text(tmp_path: Path, site, key: str, line: int, column: int) -> None:  # type: ignore[no-untyped-def]
+def test_a_field_that_is_not_text(tmp_path: Path, site: Site, key: str, line: int, column: int) -> None:
     text = "".join(f"  {k}: 42\n" if k == key else f"  {k}: {v}\n" for k, v in (
         ("id", "quarry"), ("name", "Quarry"), ("description", "SQL."), ("kind", "tool"),
         ("url", "https://quarry.wmcloud.org/")))
@@ -53,25 +54,25 @@ def test_a_field_that_is_not_text(tmp_path: Path, site, key: str, line: int, col
     assert catalog.entries == ()
 
 
-def test_a_page_that_is_not_text(tmp_path: Path, site) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_that_is_not_text(tmp_path: Path, site: Site) -> None:
     text = ENTRY.replace("  url: https://quarry.wmcloud.org/\n", "  page: [m, Quarry]\n")
     assert read(tmp_path, site, text)[1] == [f"{SHOWN}:5:9: error[wrong-type]: 'page' must be text"]
 
 
 @pytest.mark.parametrize("aliases", ['"SQL"', "[SQL, ' ']", "[SQL, 3]", "{a: b}", "[SQL, '']"])
-def test_aliases_must_be_a_list_of_names(tmp_path: Path, site, aliases: str) -> None:  # type: ignore[no-untyped-def]
+def test_aliases_must_be_a_list_of_names(tmp_path: Path, site: Site, aliases: str) -> None:
     catalog, problems = read(tmp_path, site, ENTRY + f"  aliases: {aliases}\n")
     assert problems == [f"{SHOWN}:6:12: error[wrong-type]: 'aliases' must be a list of names"]
     assert catalog.entries == ()
 
 
 @pytest.mark.parametrize("aliases", ["[]", "", "null"])
-def test_no_aliases(tmp_path: Path, site, aliases: str) -> None:  # type: ignore[no-untyped-def]
+def test_no_aliases(tmp_path: Path, site: Site, aliases: str) -> None:
     catalog, problems = read(tmp_path, site, ENTRY + f"  aliases: {aliases}\n")
     assert problems == [] and catalog.entries[0].aliases == ()
 
 
-def test_an_unknown_kind_with_and_without_a_suggestion(tmp_path: Path, site) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_kind_with_and_without_a_suggestion(tmp_path: Path, site: Site) -> None:
     near = read(tmp_path, site, ENTRY.replace("kind: tool", "kind: tol"))[1]
     assert near == [f"{SHOWN}:4:9: error[bad-kind]: kind 'tol' is not one of tool, page, program, group, contact"
                     "\n  hint: did you mean 'tool'?"]
@@ -81,7 +82,7 @@ def test_an_unknown_kind_with_and_without_a_suggestion(tmp_path: Path, site) -> 
 
 @pytest.mark.parametrize("url", ["https://", "http://quarry.wmcloud.org/", "https://a b", "https://a\tb",
                                  "quarry.wmcloud.org", "HTTPS://quarry.wmcloud.org/"])
-def test_an_address_that_is_not_https(tmp_path: Path, site, url: str) -> None:  # type: ignore[no-untyped-def]
+def test_an_address_that_is_not_https(tmp_path: Path, site: Site, url: str) -> None:
     catalog, problems = read(tmp_path, site, ENTRY.replace("https://quarry.wmcloud.org/", f'"{url}"'))
     shown = url.replace("\t", "\\t")
     assert len(problems) == 1 and problems[0].startswith(f"{SHOWN}:5:8: error[not-https]: url ")
@@ -90,12 +91,12 @@ def test_an_address_that_is_not_https(tmp_path: Path, site, url: str) -> None:  
     assert catalog.entries == ()
 
 
-def test_the_shortest_https_address(tmp_path: Path, site) -> None:  # type: ignore[no-untyped-def]
+def test_the_shortest_https_address(tmp_path: Path, site: Site) -> None:
     catalog, problems = read(tmp_path, site, ENTRY.replace("https://quarry.wmcloud.org/", "https://a"))
     assert problems == [] and catalog.entries[0].url == "https://a"
 
 
-def test_two_targets_and_none(tmp_path: Path, site) -> None:  # type: ignore[no-untyped-def]
+def test_two_targets_and_none(tmp_path: Path, site: Site) -> None:
     both = read(tmp_path, site, ENTRY + "  page: m:Quarry\n")[1]
     assert both == [f"{SHOWN}:1:3: error[two-targets]: entry 'quarry' has both 'url' and 'page'\n  hint: keep "
                     "exactly one target: 'url' for a web address, 'page' for a wiki page"]
@@ -104,7 +105,7 @@ def test_two_targets_and_none(tmp_path: Path, site) -> None:  # type: ignore[no-
                     "'url: https://…' or 'page: \"m:Page title\"'"]
 
 
-def test_a_page_becomes_its_address(tmp_path: Path, site) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_becomes_its_address(tmp_path: Path, site: Site) -> None:
     text = ENTRY.replace("url: https://quarry.wmcloud.org/", "page: 'w:es:Wikipedia:Café '")
     catalog, problems = read(tmp_path, site, text)
     assert problems == []
@@ -117,20 +118,20 @@ def test_a_page_becomes_its_address(tmp_path: Path, site) -> None:  # type: igno
     ("xx:Quarry", "unknown interwiki prefix 'xx' in page 'xx:Quarry'"),
     ("'m: '", "unknown interwiki prefix 'm' in page 'm: '"),
 ])
-def test_a_page_without_a_known_prefix(tmp_path: Path, site, page: str, problem: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_without_a_known_prefix(tmp_path: Path, site: Site, page: str, problem: str) -> None:
     found = read(tmp_path, site, ENTRY.replace("url: https://quarry.wmcloud.org/", f"page: {page}"))[1]
     assert found == [f"{SHOWN}:5:9: error[unknown-prefix]: {problem}\n  hint: known prefixes: "
                      + ", ".join(sorted(site.interwiki))]
 
 
-def test_a_page_whose_title_mediawiki_refuses(tmp_path: Path, site) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_whose_title_mediawiki_refuses(tmp_path: Path, site: Site) -> None:
     found = read(tmp_path, site, ENTRY.replace("url: https://quarry.wmcloud.org/", "page: 'm:A [b]'"))[1]
     assert len(found) == 1 and found[0].startswith(
         f"{SHOWN}:5:9: error[bad-title]: page 'm:A [b]' of 'quarry' is no title MediaWiki takes: ")
     assert found[0].endswith("\n  hint: write the page's title as it stands on the wiki, without brackets or braces")
 
 
-def test_an_entry_that_is_not_a_mapping_and_a_catalog_that_is_not_a_list(tmp_path: Path, site) -> None:  # type: ignore[no-untyped-def]
+def test_an_entry_that_is_not_a_mapping_or_a_catalog_not_a_list(tmp_path: Path, site: Site) -> None:
     catalog, problems = read(tmp_path, site, ENTRY + "- just a name\n")
     assert problems == [f"{SHOWN}:6:3: error[wrong-type]: a catalog entry must be a mapping\n  hint: write 'id:', "
                         "'name:', 'description:', 'kind:' and 'url:' or 'page:'"]
@@ -142,7 +143,7 @@ def test_an_entry_that_is_not_a_mapping_and_a_catalog_that_is_not_a_list(tmp_pat
     assert read(tmp_path, site, "# nothing yet\n") == (Catalog(path=SHOWN), [])
 
 
-def test_a_catalog_that_is_not_utf8_or_cannot_be_read(tmp_path: Path, site) -> None:  # type: ignore[no-untyped-def]
+def test_a_catalog_that_is_not_utf8_or_cannot_be_read(tmp_path: Path, site: Site) -> None:
     path = tmp_path / "catalog.yaml"
     path.write_bytes(ENTRY.replace("SQL.", "S\xe9L.").encode("latin-1"))
     catalog, problems = load_catalog(path, site, SHOWN)
@@ -159,7 +160,7 @@ def test_a_catalog_that_is_not_utf8_or_cannot_be_read(tmp_path: Path, site) -> N
     assert load_catalog(path, site) == (Catalog(path=str(path)), [])
 
 
-def test_duplicate_labels(tmp_path: Path, site) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_labels(tmp_path: Path, site: Site) -> None:
     other = ENTRY.replace("id: quarry", "id: paws").replace("name: Quarry", "name: PAWS")
     text = (ENTRY + "  aliases: [quarry, Q]\n" + other + "  aliases: [q]\n"
             + other.replace("id: paws", "id: quarry").replace("name: PAWS", "name: Other"))
@@ -175,7 +176,7 @@ def test_duplicate_labels(tmp_path: Path, site) -> None:  # type: ignore[no-unty
                      f"(line 1){hint}"]
 
 
-def test_cited_entries_and_the_catalog_command_s_text(tmp_path: Path, site) -> None:  # type: ignore[no-untyped-def]
+def test_cited_entries_and_the_catalog_command_s_text(tmp_path: Path, site: Site) -> None:
     text = ENTRY + ENTRY.replace("id: quarry", "id: meta").replace("name: Quarry", "name: Meta").replace(
         "kind: tool", "kind: page").replace("url: https://quarry.wmcloud.org/", "page: m:Main Page")
     catalog, problems = read(tmp_path, site, text)
@@ -183,10 +184,11 @@ def test_cited_entries_and_the_catalog_command_s_text(tmp_path: Path, site) -> N
     assert [e.id for e in cited_entries(catalog, ["meta", "quarry"])] == ["meta", "quarry"]
     assert describe(catalog, []) == (
         "quarry  (tool)  Quarry\n    https://quarry.wmcloud.org/\n    cited by: (no digest)\n"
-        "meta  (page)  Meta\n    m:Main Page\n    https://meta.wikimedia.org/wiki/Main_Page\n    cited by: (no digest)\n")
+        "meta  (page)  Meta\n    m:Main Page\n    https://meta.wikimedia.org/wiki/Main_Page\n"
+        "    cited by: (no digest)\n")
 
 
-def test_fold_label_and_prefixes(site) -> None:  # type: ignore[no-untyped-def]
+def test_fold_label_and_prefixes(site: Site) -> None:
     assert fold_label("  The\tSQL  Tool ") == "the sql tool"
     assert fold_label("STRASSE") == fold_label("straße")
     assert split_prefix("w:es:Wikipedia:Café", site) == ("w:es", "Wikipedia:Café")
@@ -196,7 +198,7 @@ def test_fold_label_and_prefixes(site) -> None:  # type: ignore[no-untyped-def]
     assert page_url("m: A b ", site) == "https://meta.wikimedia.org/wiki/A_b"
 
 
-def test_suggestions(tmp_path: Path, site) -> None:  # type: ignore[no-untyped-def]
+def test_suggestions(tmp_path: Path, site: Site) -> None:
     text = ENTRY + ENTRY.replace("id: quarry", "id: quarry-2").replace("name: Quarry", "name: Quarry two")
     catalog, _ = read(tmp_path, site, text)
     assert catalog.suggest("quary") == "did you mean 'quarry' or 'quarry-2'?"
@@ -207,3 +209,12 @@ def test_suggestions(tmp_path: Path, site) -> None:  # type: ignore[no-untyped-d
     assert catalog.mention_pattern is not None
     assert catalog.mention_pattern.findall("Quarry two, Quarry, Quarrying") == ["Quarry two", "Quarry"]
     assert Catalog().mention_pattern is None
+
+
+def test_a_page_title_holding_a_character_reference(tmp_path: Path, site: Site) -> None:
+    # MediaWiki decodes "&amp;" in a link's target, and refuses a title that still holds one: no link could reach it.
+    found = read(tmp_path, site, ENTRY.replace("url: https://quarry.wmcloud.org/", "page: 'm:AT&amp;amp;T'"))[1]
+    assert found == [f"{SHOWN}:5:9: error[bad-title]: page 'm:AT&amp;amp;T' of 'quarry' is no title MediaWiki takes: "
+                     "MediaWiki allows no character reference ('&amp;') in a title: write the character\n"
+                     "  hint: write the page's title as it stands on the wiki, without brackets or braces"]
+    assert read(tmp_path, site, ENTRY.replace("url: https://quarry.wmcloud.org/", "page: 'm:AT&T'"))[1] == []
