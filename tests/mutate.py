@@ -79,7 +79,7 @@ TARGETS = {
         "the sent log (SentLog in deliver/mail.py)"),
     "schema": Target(
         ("pipeline/read/yamldata.py",), ("pipeline.read.yamldata.*",),
-        ("tests/read", "tests/check/test_bad_corpus.py"),
+        ("tests/read", "tests/check/test_bad_corpus.py", "tests/check/test_check.py"),
         "the settings schema layer (read/yamldata.py)"),
 }
 
