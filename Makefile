@@ -89,7 +89,8 @@ test-matrix: $(READY)
 	$(PY) tests/matrix.py
 
 # make mutate MODULE=escape: mutation testing of one module with the tests that cover it (tests/mutate.py;
-# MODULE=list names them; JOBS=2 tests two mutants at a time). Slow, so not part of `make test`.
+# MODULE=list names them; JOBS=2 tests two mutants at a time; AGAIN=1 retests only the last run's survivors).
+# Slow, so not part of `make test`.
 mutate: $(READY)
-	$(if $(MODULE),,$(error usage: make mutate MODULE=escape|plan|text|catalog|sentlog|schema [JOBS=1]))
-	$(PY) tests/mutate.py $(if $(filter list,$(MODULE)),--list,$(MODULE) --jobs $(or $(JOBS),1))
+	$(if $(MODULE),,$(error usage: make mutate MODULE=escape|plan|text|catalog|sentlog|schema [JOBS=1] [AGAIN=1]))
+	$(PY) tests/mutate.py $(if $(filter list,$(MODULE)),--list,$(MODULE) --jobs $(or $(JOBS),1) $(if $(AGAIN),--again))

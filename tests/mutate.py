@@ -21,6 +21,7 @@ child process is still tested.
     .venv/bin/python tests/mutate.py escape            # the wikitext escaping
     .venv/bin/python tests/mutate.py --list            # the modules and the tests each one runs
     .venv/bin/python tests/mutate.py plan --jobs 2     # two mutants at a time (default 1)
+    .venv/bin/python tests/mutate.py plan --again      # only the last run's survivors, against today's tests
 
 The exit status is 0 when the score is at least 95%, 1 otherwise (2 for a usage error). The work is slow on
 purpose (every mutant runs its tests), so it is not part of `make test`. This file's name does not start with
@@ -183,6 +184,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("module", nargs="?", choices=sorted(TARGETS))
     parser.add_argument("--list", action="store_true", help="list the modules and their tests")
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
+    parser.add_argument("--again", action="store_true",
+                        help="test only the survivors of the last run again (after adding tests)")
     args = parser.parse_args(argv)
     if args.list or not args.module:
         for key, target in TARGETS.items():
@@ -190,8 +193,14 @@ def main(argv: list[str]) -> int:
         return 0 if args.list else 2
     target = TARGETS[args.module]
     mutmut = str(Path(sys.executable).parent / "mutmut")
-    work = prepare(args.module, target)
-    run = subprocess.run([mutmut, "run", "--max-children", str(args.jobs), *target.mutants], cwd=work,
+    work = ROOT / "mutants" / args.module
+    if args.again and (work / "mutants" / "mutmut-stats.json").exists():
+        names = sorted(n for n, c in results(work, target).items() if c not in KILLED | TIMEOUT)
+        if not names:
+            names = list(target.mutants)
+    else:
+        work, names = prepare(args.module, target), list(target.mutants)
+    run = subprocess.run([mutmut, "run", "--max-children", str(args.jobs), *names], cwd=work,
                          env=environment(work))
     if run.returncode != 0:
         print(f"mutmut exited with {run.returncode}; its output is above", file=sys.stderr)
