@@ -66,8 +66,7 @@ TARGETS = {
     "text": Target(
         ("pipeline/render/email/text.py",), ("pipeline.render.email.text.*",),
         ("tests/render/email/test_email_text.py", "tests/render/email/test_email_message.py",
-         "tests/render/email/test_text_mutants.py", "tests/test_properties.py", "tests/test_injection.py",
-         "tests/build/test_golden.py"),
+         "tests/render/email/test_text_mutants.py", "tests/test_injection.py", "tests/build/test_golden.py"),
         "the text email"),
     "catalog": Target(
         ("pipeline/read/catalog.py", "pipeline/model/catalog.py"),

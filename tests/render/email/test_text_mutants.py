@@ -210,3 +210,54 @@ def test_control_characters_vanish_and_other_whitespace_separates_words() -> Non
     words.text(" ")
     words.text("w")
     assert words.words == ["xy", "z", "w"]
+
+
+# ------------------------------------------------------------------ inline elements inside others
+
+def test_a_closing_mark_after_a_line_break_starts_the_next_word() -> None:
+    assert lines("<p><em>a<br/></em>b</p>")[0] == ["*a", "*b"]
+    assert lines("<p>a<br/>b</p>")[0] == ["a", "b"]
+
+
+def test_emphasis_inside_a_link_inside_emphasis_is_marked_once() -> None:
+    made, numbers = lines('<p><em>a <a href="https://x.org"><strong>b</strong></a></em></p>')
+    assert made == ["*a b [1]*"] and numbers == {"https://x.org": 1}
+
+
+def test_links_inside_emphasis_headings_and_quotes_get_markers() -> None:
+    made, numbers = lines('<p><em><a href="https://a.org">a</a></em></p><h3><a href="https://b.org">b</a></h3>'
+                          '<blockquote><p>see <a href="https://c.org">c</a></p><ul><li>d</li></ul></blockquote>')
+    assert made == ["*a [1]*", "", "b [2]", "~~~~~", "", "> see c [3]", ">", "> * d"]
+    assert numbers == {"https://a.org": 1, "https://b.org": 2, "https://c.org": 3}
+
+
+def test_an_element_of_no_known_kind_keeps_its_words() -> None:
+    assert lines("<ul><li>a <span>b <em>c</em></span> d</li></ul><p>e <span>f</span></p>")[0] == [
+        "* a b *c* d", "", "e f"]
+
+
+def test_empty_code_and_empty_blocks() -> None:
+    assert lines("<p>a <code></code> b</p><table></table><ul></ul><ol></ol><p>x</p>")[0] == ["a `` b", "", "x"]
+
+
+def test_whether_a_label_shows_its_address_is_read_from_all_its_text() -> None:
+    made, numbers = lines('<p><a href="https://x.org">https://<strong>x.org</strong></a> '
+                          '<a href="https://x.org/X">https://x.org/X</a> '
+                          '<a href="https://y.org">\u00a0https://y.org</a></p>', 60)
+    assert made == ["https://*x.org* https://x.org/X \u00a0https://y.org [1]"] and numbers == {"https://y.org": 1}
+
+
+# ------------------------------------------------------------------ code blocks and tables, to the character
+
+def test_a_code_block_keeps_every_text_inside_it_and_its_last_characters() -> None:
+    assert lines("<pre>a<b>b</b>c</pre><pre><code>MAX\n</code></pre><pre><code>a\n  \n</code></pre>")[0] == [
+        "    abc", "", "    MAX", "", "    a", ""]
+
+
+def test_table_cells_keep_their_last_characters() -> None:
+    assert lines(table(("a", "BOX"), ("cc", "b\u00a0"), head=False), 20)[0] == ["a   BOX", "cc  b\u00a0"]
+
+
+def test_a_row_of_a_too_wide_table_fills_the_width_less_its_indent() -> None:
+    made, _ = lines(table(("abcd", "efgh ijkl"), ("a", "b" * 14), head=False), 18)
+    assert made == ["abcd | efgh ijkl", "a |", "  bbbbbbbbbbbbbb"]
