@@ -14,7 +14,7 @@ from conftest import TEMPLATES, digest_text
 from pipeline.check.archive import load_archive
 from pipeline.model.diagnostics import has_errors
 from pipeline.render.email import mime as email_mime
-from pipeline.render.email.text import BREAK, Links, Words, blocks, width, wrap
+from pipeline.render.email.text import BREAK, Links, Words, blocks, heading, width, wrap
 
 
 def lines(html: str, columns: int = 40) -> tuple[list[str], dict[str, int]]:
@@ -261,3 +261,22 @@ def test_table_cells_keep_their_last_characters() -> None:
 def test_a_row_of_a_too_wide_table_fills_the_width_less_its_indent() -> None:
     made, _ = lines(table(("abcd", "efgh ijkl"), ("a", "b" * 14), head=False), 18)
     assert made == ["abcd | efgh ijkl", "a |", "  bbbbbbbbbbbbbb"]
+
+
+def test_a_heading_without_words_and_a_marker_without_a_label() -> None:
+    assert heading(Words(), 2, 20) == [""]
+    assert lines('<p><a href="https://x.org"></a>b</p>')[0] == ["[1]b"]
+    assert lines('<p>a<br/><a href="https://x.org"></a>b</p>')[0] == ["a", "[1]b"]
+
+
+def test_marks_that_take_no_column_of_their_own() -> None:
+    assert width("\u0e2a\u0e31") == 1  # Thai: a vowel mark of category Mn whose combining class is 0
+    assert width("a\u034fb") == 2  # the combining grapheme joiner: Mn, combining class 0
+
+
+def test_the_letter_keeps_what_ends_a_line_but_spaces(scratch: Path) -> None:
+    (scratch / "001.md").write_text(digest_text(1, "intro: false\n", "## Ends\n\nThe last word is X\n\n"
+                                                "Then a no-break space\u00a0\n"), encoding="utf-8")
+    archive = load_archive(scratch, TEMPLATES, __import__("datetime").date(2026, 1, 1))
+    text = email_mime.bodies(archive, archive.digests[0]).text
+    assert "\nThe last word is X\n" in text and "\nThen a no-break space\u00a0\n" in text
