@@ -110,12 +110,13 @@ def test_append_after_a_cut_line_starts_a_new_line(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == line(SENT) + '{"event": "send\n' + line(SENT)
 
 
-def test_append_goes_on_after_a_short_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("chunk", [1, 5])
+def test_append_goes_on_after_a_short_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
     sizes = []
 
     def write(fd: int, data: bytes) -> int:
         sizes.append(len(data))
-        return os.write(fd, data[:5])
+        return os.write(fd, data[:chunk])
 
     monkeypatch.setattr(SentLog, "write", staticmethod(write))
     path = tmp_path / "sent-log.jsonl"
@@ -123,7 +124,8 @@ def test_append_goes_on_after_a_short_write(tmp_path: Path, monkeypatch: pytest.
     with log.locked() as handle:
         log.append(handle, SENT)
     assert path.read_text(encoding="utf-8") == line(SENT)
-    assert sizes[0] == len(line(SENT).encode()) and sizes[1] == sizes[0] - 5 and len(sizes) == -(-sizes[0] // 5)
+    assert sizes[0] == len(line(SENT).encode()) and sizes[1] == sizes[0] - chunk
+    assert len(sizes) == -(-sizes[0] // chunk)
 
 
 @pytest.mark.parametrize("written", [0, -1])
@@ -144,6 +146,7 @@ def test_a_write_that_writes_nothing_is_a_full_disk_and_is_undone(tmp_path: Path
     with log.locked() as handle, pytest.raises(OSError) as raised:
         log.append(handle, SENT)
     assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(path)
+    assert str(raised.value) == f"[Errno {errno.ENOSPC}] No space left on device: '{path}'"
     assert path.read_text(encoding="utf-8") == line(SENT) and len(calls) == 2
 
 
@@ -191,3 +194,20 @@ def test_a_log_that_cannot_be_opened_raises_the_os_error(tmp_path: Path) -> None
     path.mkdir()
     with pytest.raises(IsADirectoryError), SentLog(path).locked():
         pass
+
+
+def test_a_failing_undo_leaves_the_write_s_error_to_tell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def write(fd: int, data: bytes) -> int:
+        raise OSError(errno.EIO, "I/O error")
+
+    def ftruncate(fd: int, length: int) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    path = tmp_path / "sent-log.jsonl"
+    log = SentLog(path)
+    with log.locked() as handle:
+        monkeypatch.setattr(SentLog, "write", staticmethod(write))
+        monkeypatch.setattr(os, "ftruncate", ftruncate)
+        with pytest.raises(OSError) as raised:
+            log.append(handle, SENT)
+    assert raised.value.errno == errno.EIO
