@@ -228,3 +228,23 @@ def test_expect_a_type() -> None:
     data, _ = load("a:\n  - x: 1\n")
     found = expect(data, ("a", 0, "x"), str, "text")
     assert found is not None and found.message == "'a.0.x' must be text, not a whole number (1)"
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("a:\n \tb: 1\n", "YAML does not allow tabs for indentation: indent with spaces"),  # the tab at the error
+    ("a: @\tb\n", "check the indentation, quotes and colons on this line and the one before it"),  # after it
+    ("a: b: c\nd: \"open\n", "check the indentation, quotes and colons on this line and the one before it"),
+])
+def test_a_hint_looks_at_the_error_s_place_and_what_comes_before(text: str, hint: str) -> None:
+    data, problems = load_yaml(text, "s.yaml")
+    assert data is None and [p.hint for p in problems] == [hint]
+
+
+@pytest.mark.parametrize("loader", [yaml.CSafeLoader, yaml.SafeLoader], ids=["C", "Python"])
+@pytest.mark.parametrize("text, where", [
+    ("\nc: \ufffe", "3:4"), ("a: \u00e9\ufffe", "2:5"), ("\ufffe", "2:1"), ("\n\n\ufffe\n", "4:1"),
+])
+def test_where_a_refused_character_stands(monkeypatch: pytest.MonkeyPatch, loader: type, text: str,
+                                          where: str) -> None:
+    monkeypatch.setattr(yamldata, "_Loader", loader)
+    assert [p.format().split(": error")[0] for p in load_yaml(text, "s.yaml", 2)[1]] == [f"s.yaml:{where}"]
