@@ -248,3 +248,14 @@ def test_where_a_refused_character_stands(monkeypatch: pytest.MonkeyPatch, loade
                                           where: str) -> None:
     monkeypatch.setattr(yamldata, "_Loader", loader)
     assert [p.format().split(": error")[0] for p in load_yaml(text, "s.yaml", 2)[1]] == [f"s.yaml:{where}"]
+
+
+@pytest.mark.parametrize("text, hint", [
+    ('a: "x\\" y\nb: 1\n', "the quote opened on line 1 is not closed on that line: close it, or remove it"),
+    ('a: "x"\nb: [\n', "check the indentation, quotes and colons on this line and the one before it"),
+    ('a: 5 "inch\nb: [\n', "check the indentation, quotes and colons on this line and the one before it"),
+    ('- "a" "b" "c\n- d\n', "the quote opened on line 1 is not closed on that line: close it, or remove it"),
+])
+def test_which_quote_is_left_open(text: str, hint: str) -> None:
+    data, problems = load_yaml(text, "s.yaml")
+    assert data is None and [p.hint for p in problems] == [hint]
