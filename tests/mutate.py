@@ -101,7 +101,9 @@ def mutmut_config(target: Target) -> str:
         f"also_copy = {toml_list(ALSO_COPY)}\n"
         f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
-        "use_git_change_detection = false\n")
+        "use_git_change_detection = false\n"
+        # A mutant that loops for ever is stopped after 8 times the CPU its tests take, not mutmut's 30.
+        "timeout_multiplier = 4.0\n")
 
 
 def prepare(name: str, target: Target) -> Path:
