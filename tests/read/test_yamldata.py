@@ -259,3 +259,17 @@ def test_where_a_refused_character_stands(monkeypatch: pytest.MonkeyPatch, loade
 def test_which_quote_is_left_open(text: str, hint: str) -> None:
     data, problems = load_yaml(text, "s.yaml")
     assert data is None and [p.hint for p in problems] == [hint]
+
+
+def test_a_character_typed_is_reported_once_and_an_escape_once(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text('a: x\u202ey\nb: "x\\u202ey"\n', encoding="utf-8")
+    data, problems = read_yaml_file(path, "s.yaml", "the settings")
+    assert data is not None and [(p.code, p.location.line) for p in problems] == [("bidi-control", 1),
+                                                                                  ("bidi-control", 2)]
+    assert "written as an escape" in problems[1].message and "written as an escape" not in problems[0].message
+
+
+def test_keys_after_a_duplicate_are_read() -> None:
+    data, problems = load("k: 1\nk: 2\nm: 3\n")
+    assert data.value == {"k": 1, "m": 3} and len(problems) == 1
