@@ -273,3 +273,13 @@ def test_a_character_typed_is_reported_once_and_an_escape_once(tmp_path: Path) -
 def test_keys_after_a_duplicate_are_read() -> None:
     data, problems = load("k: 1\nk: 2\nm: 3\n")
     assert data.value == {"k": 1, "m": 3} and len(problems) == 1
+
+
+def test_a_file_too_large_names_what_it_is(tmp_path: Path) -> None:
+    from pipeline.read.text import MAX_BYTES
+
+    path = tmp_path / "site.yaml"
+    path.write_bytes(b"#" * (MAX_BYTES + 1))
+    data, problems = read_yaml_file(path, "digests/site.yaml", "the settings")
+    assert data is None and [p.code for p in problems] == ["too-large"]
+    assert f"the settings may be at most {MAX_BYTES:,}" in problems[0].message
