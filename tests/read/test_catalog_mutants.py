@@ -218,3 +218,23 @@ def test_a_page_title_holding_a_character_reference(tmp_path: Path, site: Site) 
                      "MediaWiki allows no character reference ('&amp;') in a title: write the character\n"
                      "  hint: write the page's title as it stands on the wiki, without brackets or braces"]
     assert read(tmp_path, site, ENTRY.replace("url: https://quarry.wmcloud.org/", "page: 'm:AT&T'"))[1] == []
+
+
+def test_the_pieces_suggestions_are_found_by() -> None:
+    from pipeline.model.catalog import _pieces
+
+    assert _pieces("ab") == {"  a", " ab", "ab "}
+    assert _pieces("quarry") == {"  q", " qu", "qua", "uar", "arr", "rry", "ry "}
+
+
+def test_a_page_that_is_only_a_prefix(site: Site) -> None:
+    assert split_prefix("m", site) == (None, "m")
+    assert split_prefix("w:es", site) == ("w", "es")
+
+
+def test_a_suggestion_names_three_ids_at_most(tmp_path: Path, site: Site) -> None:
+    text = "".join(ENTRY.replace("id: quarry", f"id: quarry-{c}").replace("name: Quarry", f"name: Quarry {c}")
+                   for c in "abcde")
+    catalog, problems = read(tmp_path, site, text)
+    assert problems == []
+    assert catalog.suggest("quarry-x") == "did you mean 'quarry-e' or 'quarry-d' or 'quarry-c'?"
