@@ -203,6 +203,10 @@ def main(argv: list[str]) -> int:
         work, names = prepare(args.module, target), list(target.mutants)
     run = subprocess.run([mutmut, "run", "--max-children", str(args.jobs), *names], cwd=work,
                          env=environment(work))
+    unchecked = sorted(n for n, c in results(work, target).items() if c is None)
+    if run.returncode == 0 and unchecked:  # again, after a change to the module: its changed functions' mutants
+        run = subprocess.run([mutmut, "run", "--max-children", str(args.jobs), *unchecked], cwd=work,
+                             env=environment(work))
     if run.returncode != 0:
         print(f"mutmut exited with {run.returncode}; its output is above", file=sys.stderr)
         return 1
