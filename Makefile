@@ -9,7 +9,7 @@ OUT    ?= build
 DIGESTS ?= digests
 SOURCES := $(shell find $(DIGESTS) templates pipeline -type f ! -name '*.pyc' 2>/dev/null)
 
-.PHONY: all check test clean new emails wiki followups send publish bench golden lock upgrade test-matrix serve
+.PHONY: all check test clean new emails wiki followups send publish bench golden lock upgrade test-matrix serve mutate
 .DELETE_ON_ERROR:
 
 all: $(OUT)/.stamp
@@ -96,3 +96,10 @@ upgrade: $(READY)
 # together, each in a throw-away environment; needs the registry, so it is not part of `make test`.
 test-matrix: $(READY)
 	$(PY) tests/matrix.py
+
+# make mutate MODULE=escape: mutation testing of one module with the tests that cover it (tests/mutate.py;
+# MODULE=list names them; JOBS=2 tests two mutants at a time; AGAIN=1 retests only the last run's survivors).
+# Slow, so not part of `make test`.
+mutate: $(READY)
+	$(if $(MODULE),,$(error usage: make mutate MODULE=escape|plan|text|catalog|sentlog|schema [JOBS=1] [AGAIN=1]))
+	$(PY) tests/mutate.py $(if $(filter list,$(MODULE)),--list,$(MODULE) --jobs $(or $(JOBS),1) $(if $(AGAIN),--again))

@@ -85,3 +85,37 @@ def check(folder: Path, today: str = "2026-01-01", ignore: tuple[str, ...] = ("u
     archive = load_archive(folder, TEMPLATES, dt.date.fromisoformat(today))
     found = sorted(dict.fromkeys(archive.diagnostics), key=Diagnostic.sort_key)
     return [d.format().replace(str(folder.parent) + "/", "") for d in found if d.code not in ignore]
+
+
+# Mutation testing (tests/mutate.py): the switch naming the active mutant, and what children called.
+MUTANT_SWITCH = ("MUTANT_UNDER_TEST", "MUTMUT_DEPENDENCY_DEPTH", "CLINICS_MUTMUT_HITS")
+
+
+def mutant_switch() -> dict[str, str]:
+    """Return the variables a child process needs to run mutmut's active mutant (none outside mutmut)."""
+    return {name: os.environ[name] for name in MUTANT_SWITCH if name in os.environ}
+
+
+def _mapping_calls() -> bool:
+    return os.environ.get("MUTANT_UNDER_TEST") == "stats"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _mapping_calls():
+        hits = Path(tempfile.gettempdir()) / f"clinics-mutmut-hits-{os.getpid()}"
+        hits.write_text("", encoding="utf-8")
+        os.environ["CLINICS_MUTMUT_HITS"] = str(hits)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Hand mutmut the functions this test's child processes called (tests/mutant_child.py wrote them)."""
+    hits = os.environ.get("CLINICS_MUTMUT_HITS")
+    if not (_mapping_calls() and hits and os.path.exists(hits)):
+        return
+    from mutmut.stats import record_trampoline_hit
+
+    for name in set(Path(hits).read_text(encoding="utf-8").split()):
+        record_trampoline_hit(name)
+    Path(hits).write_text("", encoding="utf-8")

@@ -147,6 +147,8 @@ def wiki_url(site: Site, title: str) -> str:
 
 # What MediaWiki refuses in a title ($wgLegalTitleChars leaves these out), and its length limit in bytes.
 _TITLE_ILLEGAL = re.compile(r"[#<>\[\]|{}\x00-\x1f\x7f\ufffd]")
+# MediaWiki decodes character references in a link's target, and refuses a title that still holds one.
+_TITLE_REFERENCE = re.compile(r"&(?:[A-Za-z0-9\u0080-\U0010ffff]+|#[0-9]+|#x[0-9A-Fa-f]+);")
 _TITLE_BYTES = 255
 
 
@@ -159,6 +161,9 @@ def title_problem(title: str) -> str | None:
         return f"MediaWiki allows no {bad.group()!r} in a title"
     if "~~~" in title:
         return "MediaWiki allows no '~~~' in a title"
+    reference = _TITLE_REFERENCE.search(title)
+    if reference:
+        return f"MediaWiki allows no character reference ({reference.group()!r}) in a title: write the character"
     if re.search(r"%[0-9A-Fa-f]{2}", title):
         return "a title holds no %-escapes: write the characters themselves"
     if any(part in (".", "..") for part in title.split("/")):

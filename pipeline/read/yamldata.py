@@ -147,8 +147,13 @@ def _unclosed_quote(lines: list[str]) -> int:
 
 
 def _reader_error(exc: yaml.reader.ReaderError, text: str, path: str, first_line: int) -> Diagnostic:
-    """Return the error for a character YAML refuses to read, at its line and column."""
-    offset = exc.position if isinstance(exc.position, int) and exc.position <= len(text) else 0
+    """Return the error for a character YAML refuses to read, at its line and column.
+
+    The C loader counts the position in bytes of UTF-8, the Python loader in characters.
+    """
+    offset = exc.position if isinstance(exc.position, int) else 0
+    if not (offset < len(text) and ord(text[offset]) == exc.character):
+        offset = len(text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
     line = text.count("\n", 0, offset)
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     char = text[offset] if offset < len(text) else ""

@@ -198,12 +198,14 @@ def _url_replace(match: re.Match[str]) -> str:
 
 
 _TITLE_ILLEGAL = re.compile(r"[\[\]{}|<>\x00-\x1f\x7f]")
-_TITLE_SPECIAL = re.compile(r"(?P<quote>'(?='))|(?P<under>_(?=_[^\W_]))|(?P<entity>&(?=#?\w+;))")
+# MediaWiki decodes character references in a link's target, and refuses a title that still holds one.
+_TITLE_REFERENCE = re.compile(r"&(?:[A-Za-z0-9\u0080-\U0010ffff]+|#[0-9]+|#x[0-9A-Fa-f]+);")
+_TITLE_SPECIAL = re.compile(r"(?P<quote>'(?='))|(?P<under>_(?=_[^\W_]))")
 
 
 def page_title(value: str) -> str | None:
     """Return a page title for [[title|…]], or None when no wikilink can name it."""
-    if not value.strip() or _TITLE_ILLEGAL.search(value) or "~~~" in value:
+    if not value.strip() or _TITLE_ILLEGAL.search(value) or "~~~" in value or _TITLE_REFERENCE.search(value):
         return None
     return _TITLE_SPECIAL.sub(_replace, value)
 

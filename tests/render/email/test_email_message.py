@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import DIGESTS, ROOT, TEMPLATES, digest_text
+from conftest import DIGESTS, ROOT, TEMPLATES, digest_text, mutant_switch
 
 from pipeline.check.archive import load_archive
 from pipeline.model.diagnostics import has_errors
@@ -129,7 +129,8 @@ def test_two_builds_in_two_processes_are_byte_identical(built: dict[str, bytes],
     for seed in ("1", "2"):
         proc = subprocess.run([sys.executable, "-c", script, str(DIGESTS), str(TEMPLATES)], cwd=ROOT,
                               capture_output=True, text=True, timeout=60,
-                              env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+                              env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                                   **mutant_switch()})
         assert proc.returncode == 0, proc.stderr
         digests.append(proc.stdout.strip())
     here = hashlib.sha256()

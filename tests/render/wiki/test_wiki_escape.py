@@ -78,7 +78,8 @@ def test_urls(url: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize("title, expected", [
-    ("Trust and Safety", "Trust and Safety"), ("Grants:Start", "Grants:Start"), ("AT&amp;T", "AT&amp;amp;T"),
+    ("Trust and Safety", "Trust and Safety"), ("Grants:Start", "Grants:Start"), ("AT&T", "AT&T"),
+    ("AT&amp;T", None), ("&#123;", None), ("&#x7b;", None), ("Caf&eacute;", None), ("a & b; c", "a & b; c"),
     ("a__NOTOC__b", "a&#95;_NOTOC&#95;_b"), ("Page#Section", "Page#Section"),
     ("a[b", None), ("a|b", None), ("a{b", None), ("a<b", None), ("~~~~", None), ("", None), ("a\nb", None),
 ])
