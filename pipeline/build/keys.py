@@ -55,7 +55,7 @@ class RenderKeys:
         for call in archive.upcoming(digest.meta.date):
             if call not in self.calls:
                 self.calls[call] = fingerprint(call.number, call.start, call.duration, call.link, call.language,
-                                               call.scheduled, call.note, call.timed)
+                                               call.scheduled, call.note, call.topics, call.timed)
             upcoming.append(self.calls[call])
         versions = [(d.id, d.language) for d in archive.versions(digest.meta.number)]
         cited = [self.entries[i] for i in digest.citations]

@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 from pipeline import timing
-from pipeline.check import validate
+from pipeline.check import languages, validate
 from pipeline.model.archive import Archive
 from pipeline.model.diagnostics import Diagnostic, Location, error, has_errors
 from pipeline.model.digest import CATALOG_ATTR, Digest, Topic
@@ -47,7 +47,8 @@ def check_summaries(archive: Archive, today: dt.date | None) -> list[Diagnostic]
     runs it on the summaries of its cache, before any digest is parsed again.
     """
     with timing.stage("validate"):
-        return validate.check_calls(archive.digests, today) + validate.check_schedule(archive.calls, archive.digests)
+        return (validate.check_calls(archive.digests, today) + validate.check_schedule(archive.calls, archive.digests)
+                + languages.check_schedule_languages(archive))
 
 
 def check_parsed(archive: Archive) -> list[Diagnostic]:

@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from pipeline import timing
 from pipeline.adapters.premailer import Inliner, PublicInliner, inliner
 from pipeline.model.archive import DEFAULT_TEMPLATES
-from pipeline.render.document import BLANK, Link, Paragraph, collapsed
+from pipeline.render.document import BLANK, Foreign, Inline, Link, Paragraph, collapsed
 from pipeline.render.email.letter import Letter
 
 
@@ -92,8 +92,20 @@ def _markup(html: str) -> Markup:
 
 def pieces_html(pieces: Paragraph) -> str:
     """Return generated text and links as HTML."""
-    return "".join(_anchor(piece.url, escape(piece.label)) if isinstance(piece, Link) else escape(piece)
-                   for piece in pieces)
+    return "".join(_piece_html(piece) for piece in pieces)
+
+
+def _piece_html(piece: Inline) -> str:
+    if isinstance(piece, Link):
+        return _anchor(piece.url, escape(piece.label))
+    if isinstance(piece, Foreign):
+        return foreign_html(piece)
+    return str(escape(piece))
+
+
+def foreign_html(piece: Foreign) -> str:
+    """Return text in another language than the letter's, marked so that it is read in its own voice."""
+    return f'<span lang="{escape(piece.lang)}" dir="{escape(piece.dir)}">{escape(piece.text)}</span>'
 
 
 def _anchor(href: str, inner: str) -> str:

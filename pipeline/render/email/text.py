@@ -18,7 +18,7 @@ import unicodedata
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable, Sequence
 
-from pipeline.render.document import BLANK_RUN, Link, Paragraph
+from pipeline.render.document import BLANK_RUN, Foreign, Link, Paragraph
 from pipeline.render.email.letter import Letter
 
 
@@ -246,6 +246,8 @@ def pieces_words(pieces: Paragraph, links: Links) -> Words:
             out.text(piece.label)
             if piece.label != piece.url:
                 out.glue(f"[{links.number(piece.url)}]")
+        elif isinstance(piece, Foreign):
+            out.text(piece.text)
         else:
             out.text(piece)
     return out

@@ -19,7 +19,7 @@ from pipeline.model.catalog import Catalog, split_prefix
 from pipeline.model.digest import CATALOG_ATTR, CatalogEntry, Digest
 from pipeline.model.output import Output
 from pipeline.model.settings import Language, Site, wiki_url
-from pipeline.render.document import BLANK, Inline, Link, Paragraph, document, fill, page_title
+from pipeline.render.document import BLANK, Foreign, Inline, Link, Paragraph, document, fill, page_title
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.escape import Context
 from pipeline.render.wiki.inline import (
@@ -92,6 +92,11 @@ def navigation(archive: Archive, digest: Digest, language: Language) -> Paragrap
     return tuple(piece for n, part in enumerate(parts) for piece in ((" · ",) if n else ()) + part)
 
 
+def foreign_tokens(text: str, lang: str, direction: str, context: Context = wikiescape.RUNNING) -> list[Token]:
+    """Return text in another language than the page's, in <span lang=… dir=…>: read in its own voice."""
+    return [Markup(f'<span lang="{lang}" dir="{direction}">'), Text(text, context), Markup("</span>")]
+
+
 def join_blocks(parts: Iterable[str]) -> str:
     """Return blocks as page text: a blank line between blocks, none after a heading."""
     out: list[str] = []
@@ -154,6 +159,8 @@ class Writer:
         for piece in pieces:
             if isinstance(piece, Link):
                 tokens += self._document_link(piece)
+            elif isinstance(piece, Foreign):
+                tokens += foreign_tokens(piece.text, piece.lang, piece.dir)
             else:
                 tokens.append(Text(piece, wikiescape.RUNNING))
         return tokens

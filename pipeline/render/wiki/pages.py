@@ -20,11 +20,13 @@ from dataclasses import dataclass
 
 from pipeline import timing
 from pipeline.model.archive import Archive
+from pipeline.model.calendar import Call
 from pipeline.model.digest import Digest, Status
+from pipeline.model.locale import list_pattern
 from pipeline.model.output import Output
 from pipeline.model.settings import Language, wiki_url
 from pipeline.read.catalog import KINDS
-from pipeline.render.document import Inline, Link, fill, join_links, page_title
+from pipeline.render.document import Foreign, Inline, Link, fill, join_links, page_title, shown
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.inline import Text, external, join, local_link
 from pipeline.render.wiki.page import Writer, file_name, heading_line
@@ -138,7 +140,7 @@ def _archive_row(archive: Archive, versions: Sequence[Digest], language: Languag
     names = " / ".join(local_link(page_title(archive, d), site.language(d.language).name, wikiescape.CELL)
                        for d in versions)
     return [f"| {local_link(page_title(archive, main), main.number_text, wikiescape.CELL)}",
-            f"| {wikiescape.cell(language.format_date(main.meta.date))}",
+            f"| {wikiescape.cell(language.date(main.meta.date))}",
             f"| {topics}".rstrip(), f"| {names}"]
 
 
@@ -163,14 +165,25 @@ def upcoming_section(archive: Archive) -> GeneratedSection:
         day = call.start.date()
         segment = ""
         if call.scheduled:
-            segment = call.scheduled.topic + (f" ({call.scheduled.presenter})" if call.scheduled.presenter else "")
+            segment = _topic_cell(call, language)
         lines += ["|-", f"| {wikiescape.cell(call.number_text)}",
-                  f"| {wikiescape.cell(language.weekdays[day.weekday()])}",
-                  f"| {wikiescape.cell(language.format_date(day))}", f"| {wikiescape.cell(f'{call.start:%H:%M}')}",
+                  f"| {wikiescape.cell(language.weekday(day, standalone=True))}",
+                  f"| {wikiescape.cell(language.date(day))}", f"| {wikiescape.cell(language.time(call.start))}",
                   f"| {join(external(call.link, [Text(language.t('meeting_link'), wikiescape.CELL.in_label())]))}",
-                  f"| {wikiescape.cell(segment)}".rstrip()]
+                  f"| {segment}".rstrip()]
     lines.append("|}")
     return GeneratedSection("upcoming", "\n".join(lines))
+
+
+def _topic_cell(call: Call, language: Language) -> str:
+    """Return the call's scheduled topic (and presenter) in a table cell: the topic in `language`, or marked."""
+    assert call.scheduled is not None
+    piece = shown(call.topics, language) if call.topics else call.scheduled.topic
+    presenter = f" ({call.scheduled.presenter})" if call.scheduled.presenter else ""
+    if isinstance(piece, Foreign):
+        return (f'<span lang="{piece.lang}" dir="{piece.dir}">{wikiescape.cell(piece.text)}</span>'
+                + wikiescape.cell(presenter))
+    return wikiescape.cell(str(piece) + presenter)
 
 
 SECTIONS: tuple[Callable[[Archive], GeneratedSection], ...] = (upcoming_section, archive_section)
@@ -299,15 +312,14 @@ def tools_page_text(archive: Archive, year: int | None = None,
     pieces = [intro] if intro else []
     if years:
         title = tools_title(archive)
-        links: list[Inline] = []
+        groups: list[list[Inline]] = []
         for year_of, kinds in years:
-            if links:
-                links.append(", ")
             if not kinds:
-                links.append(Link(str(year_of), wiki_url(archive.site, f"{title}/{year_of}"), f"{title}/{year_of}"))
+                groups.append([Link(str(year_of), wiki_url(archive.site, f"{title}/{year_of}"), f"{title}/{year_of}")])
                 continue
             pages = [Link(k, wiki_url(archive.site, f"{title}/{year_of}/{k}"), f"{title}/{year_of}/{k}") for k in kinds]
-            links += [f"{year_of} (", *join_links(pages), ")"]
+            groups.append([f"{year_of} (", *join_links(pages, language), ")"])
+        links = list(fill(list_pattern(language.code, len(groups)), **{f"v{n}": g for n, g in enumerate(groups)}))
         pieces += ["\n\n", writer.paragraph(fill(language.strings["tools_by_year"], years=links))]
     cited_in = f"\n** {wikiescape.text(language.t('cited_in'))}: "
     kinds = KINDS if kind is None else (kind,)

@@ -134,7 +134,7 @@ def test_the_english_version_links_back(example: Archive) -> None:
     digest = next(d for d in example.digests if d.id == "006.en")
     text = wikitext.page_text(example, digest)
     assert page_title(example, digest) == "Wikimedia Clinics/006/en"
-    assert "held on July 16th 2020, in Spanish." in text
+    assert "held on July 16, 2020, in Spanish." in text
     assert "This digest is also available in [[Wikimedia Clinics/006|Español]]." in text
 
 
@@ -172,7 +172,7 @@ def test_the_archive_table(example: Archive) -> None:
     assert text.startswith(wikipages.begin_marker("archive") + "\n== Archive of digests of past calls ==\n"
                            '{| class="wikitable"\n! # !! Date !! Topics !! Language\n|-\n')
     assert text.endswith("|}\n<!-- clinics:end archive -->\n")
-    assert ("|-\n| [[Wikimedia Clinics/006|006]]\n| July 16th 2020\n"
+    assert ("|-\n| [[Wikimedia Clinics/006|006]]\n| July 16, 2020\n"
             "| Impacto de la pandemia en los afiliados; Apoyo que se necesita de la Fundación<br />"
             "Impact of the pandemic on affiliates; Needed support from the Foundation\n"
             "| [[Wikimedia Clinics/006|Español]] / [[Wikimedia Clinics/006/en|English]]\n") in text
@@ -185,10 +185,10 @@ def test_the_upcoming_calls_table(example: Archive) -> None:
     text = wikipages.main_sections_text(example)
     assert text.startswith(wikipages.begin_marker("upcoming") + "\n== Upcoming calls ==\n{| class=\"wikitable\"\n"
                            "! # !! Weekday !! Date !! Time (UTC) !! Meeting link !! Scheduled topic\n"
-                           "|-\n| 010\n| Tuesday\n| September 15th 2020\n| 13:00\n"
+                           "|-\n| 010\n| Tuesday\n| September 15, 2020\n| 13:00\n"
                            "| [https://meet.google.com/wmc-clin-010 join the call]\n"
                            "| Abstract Wikipedia (Denny Vrandečić)\n|-\n| 011\n")
-    assert "|-\n| 012\n| Tuesday\n| October 27th 2020\n| 15:00\n" in text
+    assert "|-\n| 012\n| Tuesday\n| October 27, 2020\n| 15:00\n" in text
     assert text.index(wikipages.end_marker("upcoming")) < text.index(wikipages.begin_marker("archive"))
 
 
@@ -244,8 +244,8 @@ def test_a_tools_page_larger_than_the_wiki_takes_is_split_by_year(example: Archi
     assert second.title == "Wikimedia Clinics/Tools and resources/2021"
     assert len(wikipages.tools_page_text(archive).encode("utf-8")) > 6 * 1024  # too large whole
     assert all(len(page.text.encode("utf-8")) <= 6 * 1024 for page in pages)
-    assert ("\n\nThe digests that mention each one, by year: [[Wikimedia Clinics/Tools and resources/2020|2020]], "
-            "[[Wikimedia Clinics/Tools and resources/2021|2021]].\n\n") in index.text
+    assert ("\n\nThe digests that mention each one, by year: [[Wikimedia Clinics/Tools and resources/2020|2020]] "
+            "and [[Wikimedia Clinics/Tools and resources/2021|2021]].\n\n") in index.text
     assert "Mentioned in" not in index.text
     assert index.text.count("\n* ") == len(example.catalog.entries)  # every entry, cited or not
     assert first.text.startswith("Every tool and resource mentioned on a Wikimedia Clinic call in 2020, with the "

@@ -1,0 +1,44 @@
+"""Text an output in one language needs and lacks: a warning per text and language, with a hint.
+
+Where a translation is lacking, outputs take the English text and mark it (lang="en" in HTML and
+wikitext); `check` says so, once per text and language, so that the gap is seen before it is sent.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pipeline.model.archive import Archive
+from pipeline.model.calendar import Call
+from pipeline.model.diagnostics import Diagnostic, warning
+from pipeline.model.localised import Localised
+
+
+def check_schedule_languages(archive: Archive) -> list[Diagnostic]:
+    """Return a warning for each scheduled topic or note an output needs in a language it is not given in."""
+    needed: dict[int, dict[str, str]] = {}  # call -> language -> the first output that needs it
+    for call in archive.calls:
+        needed.setdefault(call.number, {})[call.language] = f"the announcement of call {call.number_text}"
+    for digest in archive.digests:
+        for call in archive.upcoming(digest.meta.date):
+            if call in archive.calls:
+                needed.setdefault(call.number, {}).setdefault(digest.language, f"digest {digest.id}")
+    problems: list[Diagnostic] = []
+    for call in archive.calls:
+        wants = needed.get(call.number, {})
+        problems += _lacking(call, "scheduled topic", "topic", call.topics, wants.items())
+        problems += _lacking(call, "note", "note", call.note, [(call.language, wants[call.language])])
+    return problems
+
+
+def _lacking(call: Call, what: str, key: str, text: Localised, wants: Iterable[tuple[str, str]]) -> list[Diagnostic]:
+    if not text:
+        return []
+    found = []
+    for code, output in sorted(wants):
+        if not text.has(code):
+            shown = text.pick(code)[1]
+            found.append(warning(
+                "missing-translation", f"call {call.number_text}'s {what} has no '{code}' text, which {output} "
+                f"needs: it shows the '{shown}' text instead, marked lang=\"{shown}\"", call.location,
+                f"write it in schedule.yaml in each language, as {key}: {{{shown}: …, {code}: …}}"))
+    return found
