@@ -12,7 +12,7 @@ class RenderKeys:
     def __init__(self, archive: Archive, salt: str) -> None:
         self.archive = archive
         self.salt = salt
-        self.entries = {e.id: fingerprint(e.name, e.description, e.kind, e.url, e.page) for e in archive.catalog.entries}
+        self.entries = {e.id: fingerprint(e.name, e.description, e.kind, e.url, e.page, e.names, e.descriptions, e.pages) for e in archive.catalog.entries}
         self.calls: dict[object, str] = {}
         self.digests: dict[tuple[str, str], str] = {}  # (path, parse key) -> render key
         # Everything a render key is made from but the digest's own parse key: the templates, every

@@ -54,7 +54,8 @@ def check_summaries(archive: Archive, today: dt.date | None) -> list[Diagnostic]
 def check_parsed(archive: Archive) -> list[Diagnostic]:
     """Return the problems between files that need every digest parsed: catalog entries no digest cites."""
     with timing.stage("validate"):
-        return validate.check_citations(archive.digests, archive.catalog)
+        return (validate.check_citations(archive.digests, archive.catalog)
+                + languages.check_catalog_languages(archive))
 
 
 class Intros:

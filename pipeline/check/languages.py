@@ -42,3 +42,24 @@ def _lacking(call: Call, what: str, key: str, text: Localised, wants: Iterable[t
                 f"needs: it shows the '{shown}' text instead, marked lang=\"{shown}\"", call.location,
                 f"write it in schedule.yaml in each language, as {key}: {{{shown}: …, {code}: …}}"))
     return found
+
+
+def check_catalog_languages(archive: Archive) -> list[Diagnostic]:
+    """Return a warning for each catalog entry a digest cites that lacks the digest's language."""
+    needs: dict[tuple[str, str], str] = {}  # (entry, language) -> the first digest that needs it
+    for digest in archive.digests:
+        for entry_id in digest.citations:
+            needs.setdefault((entry_id, digest.language), digest.id)
+    problems = []
+    for (entry_id, code), digest_id in sorted(needs.items()):
+        entry = archive.catalog.index.get(entry_id)
+        if entry is None or not entry.lacks(code):
+            continue
+        missing = " and ".join(what for what, text in (("name", entry.names), ("description", entry.descriptions))
+                               if text and not text.has(code))
+        shown = (entry.names if entry.names and not entry.names.has(code) else entry.descriptions).pick(code)[1]
+        problems.append(warning(
+            "missing-translation", f"catalog entry '{entry_id}' has no '{code}' {missing}, which digest {digest_id} "
+            f"needs: it shows the '{shown}' text instead, marked lang=\"{shown}\"", entry.location,
+            f"write it in each language, as {missing.split(' and ')[0]}: {{{shown}: …, {code}: …}}"))
+    return problems

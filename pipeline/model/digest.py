@@ -7,6 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pipeline.model.localised import Localised
 from pipeline.model.diagnostics import Location
 from pipeline.model.frozen import pickled_by_value
 
@@ -102,12 +103,26 @@ class CatalogEntry:
     kind: str
     url: str  # absolute https URL, interwiki prefixes expanded
     page: str = ""  # wiki page with its interwiki prefix, when the target is a page
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # in every language
     location: Location = field(default_factory=lambda: Location(""))
+    names: Localised = Localised()  # the name in each language it is given in (`name` is the default's)
+    descriptions: Localised = Localised()
+    pages: tuple[tuple[str, str, str], ...] = ()  # (language, page, url) where a language has its own page
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return (self.id, self.name, *self.aliases)
+        return (self.id, self.name, *(n for _, n in self.names.texts if n != self.name), *self.aliases)
+
+    def lacks(self, code: str) -> bool:
+        """Return whether the entry's name or description is not given in language `code`."""
+        return bool(self.names and not self.names.has(code)) or bool(self.descriptions and not self.descriptions.has(code))
+
+    def target(self, code: str) -> tuple[str, str]:
+        """Return the url and page of the entry for readers of `code`: its own page there if it has one."""
+        for language, page, url in self.pages:
+            if language == code:
+                return url, page
+        return self.url, self.page
 
 
 @pickled_by_value("citations")

@@ -37,6 +37,8 @@ class Link:
     label: str
     url: str
     page: str = ""  # a page title on the wiki the archive lives on
+    lang: str = ""  # the label's language, when it is not the output's (a catalog name lacking a translation)
+    dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,19 @@ def shown(text: Localised, language: Language) -> Inline:
     """Return `text` for an output in `language`: plain if it is given in it, else marked as Foreign."""
     value, code = text.pick(language.code)
     return value if code == language.code else Foreign(value, code, direction(code))
+
+
+def entry_item(entry: CatalogEntry, language: Language) -> Paragraph:
+    """Return a catalog entry for readers of `language`: its name linked, " – ", its description.
+
+    Each in `language` where the catalog gives it, else in English and marked (Link.lang, Foreign).
+    """
+    url, page = entry.target(language.code)
+    name = shown(entry.names, language) if entry.names else entry.name
+    description = shown(entry.descriptions, language) if entry.descriptions else entry.description
+    link = (Link(name.text, url, page, name.lang, name.dir) if isinstance(name, Foreign)
+            else Link(str(name), url, page))
+    return (link, " – ", description)
 
 
 def plain(piece: Inline) -> str:

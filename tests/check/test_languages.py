@@ -62,3 +62,79 @@ def test_a_note_in_an_unknown_language_is_refused(example: Path) -> None:
     schedule.write_text(schedule.read_text(encoding="utf-8").replace(
         "    en: Open topics;", "    xx: Open topics;"), encoding="utf-8")
     assert [line.split(": ", 2)[1] for line in check(example)] == ["error[unknown-language]"]
+
+
+# -- the catalog in every language ------------------------------------------------------------
+
+def _build(folder: Path, out: Path) -> None:
+    from conftest import run_cli
+
+    result = run_cli("build", "--digests", folder, "--out", out)
+    assert result.status == 0, result.err
+
+
+def test_the_spanish_digest_lists_the_catalog_in_spanish(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _build(example, out)
+    wiki = (out / "wiki" / "006.es.wiki").read_text(encoding="utf-8")
+    text = (out / "email" / "006.es.txt").read_text(encoding="utf-8")
+    html = (out / "email" / "006.es.html").read_text(encoding="utf-8")
+    assert "* [[Trust and Safety|Equipo de Confianza y Seguridad]] – El equipo de la Fundación Wikimedia" in wiki
+    assert "* [[Wikimedia México]] – El capítulo de Wikimedia en México." in wiki
+    for body in (wiki, " ".join(text.split()), html):
+        assert "Trust and Safety team" not in body and "Wikimedia Mexico" not in body
+        assert 'lang="en"' not in body
+    assert "Wikimedia México [6] – El capítulo de Wikimedia en México." in " ".join(text.split())
+
+
+def test_an_entry_lacking_the_language_is_english_marked_and_warned_about(example: Path, tmp_path: Path) -> None:
+    catalog = example / "catalog.yaml"
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace(
+        "    es: El capítulo de Wikimedia en México.\n", ""), encoding="utf-8")
+    found = [line for line in check(example) if "missing-translation" in line]
+    assert len(found) == 1 and found[0].startswith("digests/catalog.yaml:")
+    assert ("warning[missing-translation]: catalog entry 'wikimedia-mexico' has no 'es' description, which digest "
+            "006.es needs: it shows the 'en' text instead, marked lang=\"en\"\n"
+            "  hint: write it in each language, as description: {en: …, es: …}") in found[0]
+    out = tmp_path / "out"
+    _build(example, out)
+    wiki = (out / "wiki" / "006.es.wiki").read_text(encoding="utf-8")
+    html = (out / "email" / "006.es.html").read_text(encoding="utf-8")
+    text = (out / "email" / "006.es.txt").read_text(encoding="utf-8")
+    assert ('* [[Wikimedia México]] – <span lang="en" dir="ltr">The Wikimedia chapter in Mexico.</span>') in wiki
+    assert '<span lang="en" dir="ltr">The Wikimedia chapter in Mexico.</span>' in html
+    assert "Wikimedia México [" in text and "The Wikimedia chapter in Mexico." in " ".join(text.split())
+    assert "<span" not in text
+
+
+def test_an_alias_in_any_language_resolves(example: Path) -> None:
+    body = (example / "006.es.md").read_text(encoding="utf-8")
+    (example / "006.es.md").write_text(body + "\nVéase también [Confianza y Seguridad][].\n", encoding="utf-8")
+    (example / "009.md").write_text((example / "009.md").read_text(encoding="utf-8")
+                                    + "\nSee also [Equipo de Confianza y Seguridad][].\n", encoding="utf-8")
+    assert [line for line in check(example) if "error" in line] == []
+    archive = load_archive(example, TEMPLATES, dt.date(2026, 1, 1))
+    by_id = {d.id: d for d in archive.digests}
+    assert "trust-and-safety" in by_id["006.es"].citations and "trust-and-safety" in by_id["009"].citations
+
+
+def test_the_tools_page_has_a_version_per_language(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _build(example, out)
+    spanish = (out / "wiki" / "tools-and-resources.es.wiki").read_text(encoding="utf-8")
+    assert spanish.startswith("Todas las herramientas y recursos mencionados en una Clínica Wikimedia")
+    assert "* [[Trust and Safety|Equipo de Confianza y Seguridad]] – El equipo" in spanish
+    assert '* <span lang="en" dir="ltr">[https://meet.google.com/ Google Meet]</span> – <span lang="en"' in spanish
+    import json
+    pages = json.loads((out / "wiki" / "pages.json").read_text(encoding="utf-8"))
+    assert pages["Wikimedia Clinics/Tools and resources/es"] == "tools-and-resources.es.wiki"
+
+
+def test_a_catalog_text_in_an_unknown_language_or_without_english_is_refused(example: Path) -> None:
+    catalog = example / "catalog.yaml"
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace(
+        "    es: Política de espacios amigables", "    xx: Política de espacios amigables").replace(
+        "    en: Trust and Safety team\n", ""), encoding="utf-8")
+    found = [line.split("\n")[0] for line in check(example) if "error" in line and "catalog.yaml" in line]
+    assert [line.split(": ", 2)[1] for line in found] == ["error[unknown-language]", "error[missing-key]"]
+    assert "'name' has no 'en' text, which every output falls back on" in found[1]

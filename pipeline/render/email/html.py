@@ -96,6 +96,9 @@ def pieces_html(pieces: Paragraph) -> str:
 
 
 def _piece_html(piece: Inline) -> str:
+    if isinstance(piece, Link) and piece.lang:
+        return (f'<a href="{escape(piece.url)}" lang="{escape(piece.lang)}" dir="{escape(piece.dir)}">'
+                f'{escape(piece.label)}</a>')
     if isinstance(piece, Link):
         return _anchor(piece.url, escape(piece.label))
     if isinstance(piece, Foreign):

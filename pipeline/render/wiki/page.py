@@ -9,6 +9,7 @@ one-line HTML, which MediaWiki accepts and renders the same.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,7 +20,7 @@ from pipeline.model.catalog import Catalog, split_prefix
 from pipeline.model.digest import CATALOG_ATTR, CatalogEntry, Digest
 from pipeline.model.output import Output
 from pipeline.model.settings import Language, Site, wiki_url
-from pipeline.render.document import BLANK, Foreign, Inline, Link, Paragraph, document, fill, page_title
+from pipeline.render.document import BLANK, Foreign, Inline, Link, Paragraph, document, entry_item, fill, page_title
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.escape import Context
 from pipeline.render.wiki.inline import (
@@ -63,7 +64,7 @@ def page_text(archive: Archive, digest: Digest) -> str:
         parts.append(writer.blocks(section.topic.elements))
     if doc.tools:
         parts.append(heading_line(2, wikiescape.heading(doc.tools_heading)))
-        parts.append(writer.tools(doc.tools))
+        parts.append(writer.tools(doc.tools, doc.language))
     parts.append(writer.paragraph(navigation(archive, digest, doc.language)))
     parts.append(category_link(archive.site.wiki.category))
     return join_blocks(parts)
@@ -165,14 +166,27 @@ class Writer:
                 tokens.append(Text(piece, wikiescape.RUNNING))
         return tokens
 
-    def tools(self, entries: Iterable[CatalogEntry]) -> str:
+    def tools(self, entries: Iterable[CatalogEntry], language: Language) -> str:
         """Return "Tools and resources mentioned": each entry linked, then " – " and its description."""
-        return "\n".join(self.tool_line(entry) for entry in entries)
+        return "\n".join(self.tool_line(entry, language) for entry in entries)
 
-    def tool_line(self, entry: CatalogEntry) -> str:
-        """Return one list item: the entry's name linked, then " – " and its description."""
-        tokens = self._entry_link(entry, [Text(entry.name, wikiescape.LABEL)], entry.url)
-        tokens.append(Text(f" – {entry.description}", wikiescape.RUNNING))
+    def tool_line(self, entry: CatalogEntry, language: Language) -> str:
+        """Return one list item: the entry's name linked, then " – " and its description, in `language`.
+
+        A name or description the catalog lacks in `language` is the English one, in <span lang="en" dir="ltr">.
+        """
+        link, dash, description = entry_item(entry, language)
+        assert isinstance(link, Link)
+        url, page = entry.target(language.code)
+        tokens = self._entry_link(dataclasses.replace(entry, page=page, url=url),
+                                  [Text(link.label, wikiescape.LABEL)], url)
+        if link.lang:
+            tokens = [Markup(f'<span lang="{link.lang}" dir="{link.dir}">'), *tokens, Markup("</span>")]
+        tokens.append(Text(str(dash), wikiescape.RUNNING))
+        if isinstance(description, Foreign):
+            tokens += foreign_tokens(description.text, description.lang, description.dir)
+        else:
+            tokens.append(Text(str(description), wikiescape.RUNNING))
         return f"* {join(tokens)}"
 
     def inline(self, el: etree.Element, context: Context = wikiescape.RUNNING, start: bool = False) -> str:

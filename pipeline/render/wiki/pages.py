@@ -71,7 +71,7 @@ def render(archive: Archive) -> Iterator[Output]:
     """Yield build/wiki/pages.json, the main page's sections and the tools page."""
 
     with timing.stage("wikitext"):
-        tools = tools_pages(archive)
+        tools = tools_pages(archive) + tools_pages_in_languages(archive)
         pages = {page.title: page.file for page in digest_pages(archive) + tools}
         data = (json.dumps(pages, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
     yield Output(f"wiki/{PAGES_FILE}", data)
@@ -91,7 +91,7 @@ def published(archive: Archive) -> list[Digest]:
 
 def pages_of(archive: Archive) -> list[Page]:
     """Return every whole page: one per final digest version, then the tools page (or pages)."""
-    return digest_pages(archive) + tools_pages(archive)
+    return digest_pages(archive) + tools_pages(archive) + tools_pages_in_languages(archive)
 
 
 def digest_pages(archive: Archive) -> list[Page]:
@@ -286,15 +286,30 @@ def tools_pages(archive: Archive) -> list[Page]:
     return [Page(title, TOOLS_FILE, text=tools_page_text(archive, years=parts)), *pages]
 
 
+def tools_pages_in_languages(archive: Archive) -> list[Page]:
+    """Return "…/Tools and resources/es" for each other language with published digests: the page in it.
+
+    A page per language, as Meta's translated pages are (Page/es): a reader of the Spanish digests
+    reads the catalog in Spanish, and a page holding every language side by side would be as many
+    times larger as there are languages, on a page that is split by year already as it grows.
+    """
+    main = _main_language(archive)
+    codes = sorted({d.language for d in published(archive)} - {main.code})
+    return [Page(f"{tools_title(archive)}/{code}", TOOLS_FILE.replace(".wiki", f".{code}.wiki"),
+                 text=tools_page_text(archive, language=archive.site.language(code))) for code in codes]
+
+
 def tools_page_text(archive: Archive, year: int | None = None,
-                    years: Sequence[tuple[int, Sequence[str]]] = (), kind: str | None = None) -> str:
+                    years: Sequence[tuple[int, Sequence[str]]] = (), kind: str | None = None,
+                    language: Language | None = None) -> str:
     """Return "Wikimedia Clinics/Tools and resources": every entry by kind, with the digests citing it.
 
     With `year`, the page of that year: only the entries its digests cite (with `kind`, only
     those of that kind). With `years`, the index of a split page: every entry without its
-    digests, and a link to each year's page, or to each of a year's pages by kind.
+    digests, and a link to each year's page, or to each of a year's pages by kind. With
+    `language`, the page in that language (its names and descriptions, else English, marked).
     """
-    language = _main_language(archive)
+    language = language or _main_language(archive)
     writer = Writer(archive.site, archive.catalog)
     prefix = archive.site.wiki.page_prefix + "/"
     citing: dict[str, list[str]] = {}
@@ -332,7 +347,7 @@ def tools_page_text(archive: Archive, year: int | None = None,
             pieces.append("\n\n")
         pieces.append(heading_line(2, wikiescape.heading(language.t(f"kind_{kind}"))))
         for entry in entries:
-            pieces += ("\n", writer.tool_line(entry))
+            pieces += ("\n", writer.tool_line(entry, language))
             links = citing.get(entry.id)
             if links:
                 pieces.append(cited_in)

@@ -93,10 +93,10 @@ def test_a_title_no_wikilink_can_name_becomes_an_external_link(settings: Archive
     entry = settings.catalog.get("trust-and-safety")
     odd = replace(entry, page="m:Trust [and] Safety")
     writer = wikitext.Writer(settings.site, settings.catalog)
-    assert writer.tool_line(odd) == ("* [https://meta.wikimedia.org/wiki/Trust_and_Safety Trust and Safety team] – "
+    assert writer.tool_line(odd, settings.site.language("en")) == ("* [https://meta.wikimedia.org/wiki/Trust_and_Safety Trust and Safety team] – "
                                      + entry.description)
     category = replace(entry, page="m:Category:Safety")
-    assert writer.tool_line(category).startswith("* [[:Category:Safety|Trust and Safety team]] – ")
+    assert writer.tool_line(category, settings.site.language("en")).startswith("* [[:Category:Safety|Trust and Safety team]] – ")
 
 
 def test_the_spanish_page_of_call_006(example: Archive) -> None:
@@ -112,7 +112,8 @@ def test_the_spanish_page_of_call_006(example: Archive) -> None:
         "Tema 3: Apoyo que se necesita de la Fundación", "Herramientas y recursos mencionados"]
     assert "== Tema 1: Introducción ==\n=== Principios básicos ===\nLas Clínicas son" in text
     assert "* Claudia, de [[Wikimedia México]]:\n** Planteó" in text
-    assert "\n* [https://meet.jit.si/ Jitsi Meet] – A free and open-source" in text
+    assert "\n* [https://meet.jit.si/ Jitsi Meet] – Un servicio de videoconferencia libre" in text
+    assert "\n* [[Trust and Safety|Equipo de Confianza y Seguridad]] – El equipo" in text
     assert text.endswith("\n\n← Anterior: [[Wikimedia Clinics/005|Resumen de la Clínica Wikimedia n.º 005]] · "
                          "[[Wikimedia Clinics|Archivo de resúmenes de llamadas anteriores]] · Siguiente: "
                          "[[Wikimedia Clinics/007|Resumen de la Clínica Wikimedia n.º 007]] →\n\n"
@@ -160,11 +161,12 @@ def test_every_page_links_only_what_its_digest_links(example: Archive) -> None:
 
 def test_pages_json_and_files(example: Archive) -> None:
     outputs = {o.path: o.data.decode() for o in wikipages.render(example)}
-    assert sorted(outputs) == ["wiki/main-page-sections.wiki", "wiki/pages.json", "wiki/tools-and-resources.wiki"]
+    assert sorted(outputs) == ["wiki/main-page-sections.wiki", "wiki/pages.json",
+                               "wiki/tools-and-resources.es.wiki", "wiki/tools-and-resources.wiki"]
     pages = json.loads(outputs["wiki/pages.json"])
     assert pages["Wikimedia Clinics/006"] == "006.es.wiki" and pages["Wikimedia Clinics/006/en"] == "006.en.wiki"
     assert pages["Wikimedia Clinics/Tools and resources"] == "tools-and-resources.wiki"
-    assert list(pages) == sorted(pages) and len(pages) == 11
+    assert list(pages) == sorted(pages) and len(pages) == 12
 
 
 def test_the_archive_table(example: Archive) -> None:
@@ -304,7 +306,7 @@ def test_make_wiki_builds_only_the_wiki(tmp_path: Path) -> None:
     files = sorted(p.name for p in (out / "wiki").iterdir())
     assert files == ["001.wiki", "002.wiki", "003.wiki", "004.wiki", "005.wiki", "006.en.wiki", "006.es.wiki",
                      "007.wiki", "008.wiki", "009.wiki", "main-page-sections.wiki", "pages.json",
-                     "tools-and-resources.wiki"]
+                     "tools-and-resources.es.wiki", "tools-and-resources.wiki"]
     assert not (out / "email").exists()
     before = {p.name: p.read_bytes() for p in (out / "wiki").iterdir()}
     second = run_cli("build", "--only", "wiki", "--out", out, "--today", "2026-01-01")
