@@ -18,7 +18,8 @@ from pipeline.check.archive import load_archive
 from pipeline.model.archive import Archive, DEFAULT_TEMPLATES
 from pipeline.model.diagnostics import ClinicsError, Diagnostic, Severity, UsageError, has_errors
 from pipeline.read.catalog import describe
-from pipeline.scaffold import new_digest
+from pipeline.model.translation import table_text, translation_table
+from pipeline.scaffold import new_digest, new_translation
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -72,10 +73,16 @@ def _arguments() -> argparse.ArgumentParser:
     new.add_argument("number", help="the call's number, e.g. 012")
     new.add_argument("--lang", default=None, help="language of this version (adds .LANG to the file name)")
     new.add_argument("--date", type=dt.date.fromisoformat, default=None, help="date of the call (default: from the schedule, else today)")
+    new.add_argument("--from", dest="source", default=None, metavar="LANG",
+                     help="start a translation of the call's version in LANG (with --lang)")
     new.set_defaults(run=run_new)
 
     catalog = sub.add_parser("catalog", parents=[common], help="list the catalog and the digests citing each entry")
     catalog.set_defaults(run=run_catalog)
+
+    status = sub.add_parser("status", parents=[common],
+                            help="print each call's state in each language: final, draft, outdated or missing")
+    status.set_defaults(run=run_status)
 
     send = sub.add_parser(
         "send", parents=[common], help="mail a digest to a mailing list (a dry run unless --yes)",
@@ -198,11 +205,23 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_new(args: argparse.Namespace) -> int:
     try:
-        path = new_digest(args.digests, args.number, args.lang, args.date, args.today or dt.date.today())
+        if args.source:
+            path = new_translation(args.digests, args.number, args.lang, args.source)
+        else:
+            path = new_digest(args.digests, args.number, args.lang, args.date, args.today or dt.date.today())
     except ClinicsError as exc:
         return fail(exc)
     print(f"wrote {path}: fill in the notes, then run `make check`", file=sys.stderr)
     return EXIT_OK
+
+
+def run_status(args: argparse.Namespace) -> int:
+    archive, status = load(args)
+    if archive is None or archive.site is None:
+        return status
+    sys.stdout.write(table_text(translation_table(archive.digests, list(archive.site.languages), archive.catalog,
+                                                  archive.outdated)))
+    return status
 
 
 def run_catalog(args: argparse.Namespace) -> int:

@@ -314,9 +314,12 @@ def _write_pages(archive: Archive, cache: BuildCache, chosen: list[Stage], out: 
     changed (a digest's notes were edited, not its title), last build's files stand.
     """
     summaries = ((d.id, d.meta.number, d.meta.date, d.language, d.meta.call_language, d.meta.status, d.meta.time,
-                  d.meta.scheduled, d.meta.intro, d.titles, d.citations) for d in archive.digests)
-    entries = [(e.id, e.name, e.description, e.kind, e.url, e.page, e.aliases) for e in archive.catalog.entries]
-    key = fingerprint_rows((salt, entries, archive.calls, sorted(archive.sent_events.items())), summaries)
+                  d.meta.scheduled, d.meta.intro, d.titles, d.citations, d.meta.translated_from,
+                  d.meta.source_version) for d in archive.digests)
+    entries = [(e.id, e.name, e.description, e.kind, e.url, e.page, e.aliases, e.names, e.descriptions, e.pages)
+               for e in archive.catalog.entries]
+    key = fingerprint_rows((salt, entries, archive.calls, sorted(archive.sent_events.items()),
+                            sorted(archive.outdated)), summaries)
     for stage in chosen:
         if not stage.per_archive:
             continue

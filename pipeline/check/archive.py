@@ -48,7 +48,7 @@ def check_summaries(archive: Archive, today: dt.date | None) -> list[Diagnostic]
     """
     with timing.stage("validate"):
         return (validate.check_calls(archive.digests, today) + validate.check_schedule(archive.calls, archive.digests)
-                + languages.check_schedule_languages(archive))
+                + languages.check_schedule_languages(archive) + languages.check_translations(archive))
 
 
 def check_parsed(archive: Archive) -> list[Diagnostic]:

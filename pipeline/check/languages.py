@@ -6,11 +6,13 @@ wikitext); `check` says so, once per text and language, so that the gap is seen 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from pipeline.model.archive import Archive
 from pipeline.model.calendar import Call
 from pipeline.model.diagnostics import Diagnostic, warning
 from pipeline.model.localised import Localised
+from pipeline.read.translation import content_hash
 
 
 def check_schedule_languages(archive: Archive) -> list[Diagnostic]:
@@ -62,4 +64,40 @@ def check_catalog_languages(archive: Archive) -> list[Diagnostic]:
             "missing-translation", f"catalog entry '{entry_id}' has no '{code}' {missing}, which digest {digest_id} "
             f"needs: it shows the '{shown}' text instead, marked lang=\"{shown}\"", entry.location,
             f"write it in each language, as {missing.split(' and ')[0]}: {{{shown}: …, {code}: …}}"))
+    return problems
+
+
+def check_translations(archive: Archive) -> list[Diagnostic]:
+    """Return a warning for each translation whose source changed since it was made; note them in archive.outdated.
+
+    The Translate extension's "outdated" marker, for digests: a version with `translated_from: es`
+    records the content hash of the Spanish version (`source_version`, written by `clinics new
+    --from es`); once the Spanish notes change, the translation is outdated until it is updated.
+    """
+    problems: list[Diagnostic] = []
+    archive.outdated = set()
+    for digest in archive.digests:
+        meta = digest.meta
+        if not meta.translated_from:
+            continue
+        where = meta.key_location("translated_from", digest.path)
+        source = next((d for d in archive.versions(meta.number) if d.language == meta.translated_from), None)
+        if source is None:
+            problems.append(warning(
+                "no-translation-source", f"{digest.id} is translated from '{meta.translated_from}', but call "
+                f"{digest.number_text} has no version in it", where, "correct 'translated_from', or remove it"))
+            continue
+        now = content_hash(archive.folder / Path(source.path).name)
+        if now is None or now == meta.source_version:
+            continue
+        if not meta.source_version:
+            problems.append(warning(
+                "no-source-version", f"{digest.id} is translated from {source.id}, but records no version of it",
+                where, f"once it matches {source.id}, write 'source_version: {now}' under 'translated_from'"))
+            continue
+        archive.outdated.add(digest.id)
+        problems.append(warning(
+            "outdated-translation", f"{digest.id} is translated from {source.id}, whose notes changed since "
+            f"(then {meta.source_version}, now {now})", meta.key_location("source_version", digest.path),
+            f"bring it up to date with {Path(source.path).name}, then write 'source_version: {now}'"))
     return problems

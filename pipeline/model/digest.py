@@ -52,7 +52,7 @@ class Scheduled:
 
 
 META_KEYS = ("number", "date", "language", "call_language", "time", "duration", "attendance", "scheduled",
-             "intro", "status")
+             "intro", "status", "translated_from", "source_version")
 
 
 @pickled_by_value("language", "call_language")
@@ -70,6 +70,8 @@ class Meta:
     scheduled: Scheduled | None = None
     intro: bool = True
     status: Status = Status.FINAL
+    translated_from: str = ""  # the language of the version this one was translated from
+    source_version: str = ""  # the content hash of that version when it was (clinics new --from)
     # Where each key of META_KEYS is written: line and column, one after the other (0 when absent).
     # Plain small ints, so that ten thousand cached summaries cost no objects for it.
     places: tuple[int, ...] = ()

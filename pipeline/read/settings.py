@@ -50,6 +50,8 @@ STRINGS: dict[str, tuple[str, ...]] = {
     "upcoming_call_untimed": ("date", "day", "number", "weekday"), "upcoming_columns": (), "upcoming_heading": (),
     "upcoming_none": (),
     "upcoming_segment": ("presenter", "topic"), "upcoming_segment_topic": ("topic",),
+    "translations_intro": (), "translations_lacking": ("counts",), "state_final": (), "state_draft": (),
+    "state_outdated": (), "state_missing": (),
 }
 
 _TOP = ("title", "sender", "timezones", "wiki", "smtp", "lists", "interwiki", "languages")

@@ -138,3 +138,57 @@ def test_a_catalog_text_in_an_unknown_language_or_without_english_is_refused(exa
     found = [line.split("\n")[0] for line in check(example) if "error" in line and "catalog.yaml" in line]
     assert [line.split(": ", 2)[1] for line in found] == ["error[unknown-language]", "error[missing-key]"]
     assert "'name' has no 'en' text, which every output falls back on" in found[1]
+
+
+# -- translation status -----------------------------------------------------------------------
+
+def test_status_shows_each_call_in_each_language_and_an_outdated_translation(example: Path) -> None:
+    from conftest import run_cli
+
+    before = run_cli("status", "--digests", example)
+    assert before.status == 0, before.err
+    lines = before.out.splitlines()
+    assert lines[0].split() == ["call", "en", "es", "ru"]
+    assert lines[6].split() == ["006", "final", "final", "missing"]
+    assert lines[-1] == "catalog entries lacking the language: en 0, es 23, ru 32"
+    source = example / "006.es.md"
+    source.write_text(source.read_text(encoding="utf-8") + "\n* Una nota añadida después.\n", encoding="utf-8")
+    after = run_cli("status", "--digests", example)
+    assert after.out.splitlines()[6].split() == ["006", "outdated", "final", "missing"]
+    found = [line for line in check(example) if "outdated-translation" in line]
+    assert len(found) == 1 and found[0].startswith("digests/006.en.md:7:1: warning[outdated-translation]: 006.en is "
+                                                   "translated from 006.es, whose notes changed since (then ")
+    assert "hint: bring it up to date with 006.es.md, then write 'source_version: " in found[0]
+
+
+def test_the_translations_page_holds_the_same_table(example: Path, tmp_path: Path) -> None:
+    import json
+
+    source = example / "006.es.md"
+    source.write_text(source.read_text(encoding="utf-8") + "\n* Una nota añadida después.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    _build(example, out)
+    page = (out / "wiki" / "translations.wiki").read_text(encoding="utf-8")
+    assert "\n! # !! English !! Español !! Русский\n" in page
+    assert "|-\n| [[Wikimedia Clinics/006|006]]\n| outdated\n| final\n| missing\n" in page
+    assert page.endswith("\nCatalog entries lacking each language: English 0, Español 23, and Русский 32.\n")
+    pages = json.loads((out / "wiki" / "pages.json").read_text(encoding="utf-8"))
+    assert pages["Wikimedia Clinics/Translations"] == "translations.wiki"
+
+
+def test_new_from_copies_the_front_matter_and_records_the_source(example: Path) -> None:
+    from conftest import run_cli
+
+    (example / "006.en.md").unlink()
+    made = run_cli("new", "006", "--lang", "en", "--from", "es", "--digests", example)
+    assert made.status == 0, made.err
+    text = (example / "006.en.md").read_text(encoding="utf-8")
+    front = text.split("---\n")[1]
+    assert "language: en\ncall_language: es\nstatus: draft" in front and "translated_from: es\n" in front
+    assert "attendance:\n  staff: 7\n  volunteers: 10\n" in front
+    assert text.split("---\n", 2)[2] == (example / "006.es.md").read_text(encoding="utf-8").split("---\n", 2)[2]
+    assert [line for line in check(example) if "translation" in line or "error" in line] == []
+    again = run_cli("new", "006", "--lang", "en", "--from", "es", "--digests", example)
+    assert again.status == 1 and "already exists; it was left as it is" in again.err
+    missing = run_cli("new", "007", "--lang", "en", "--from", "ru", "--digests", example)
+    assert missing.status == 1 and "call 007 has no version in 'ru'" in missing.err

@@ -30,6 +30,7 @@ from pipeline.render.document import Foreign, Inline, Link, fill, join_links, pa
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.inline import Text, external, join, local_link
 from pipeline.render.wiki.page import Writer, file_name, heading_line
+from pipeline.render.wiki.translations import TRANSLATIONS_FILE, translations_text, translations_title
 
 
 PAGES_FILE = "pages.json"
@@ -71,7 +72,7 @@ def render(archive: Archive) -> Iterator[Output]:
     """Yield build/wiki/pages.json, the main page's sections and the tools page."""
 
     with timing.stage("wikitext"):
-        tools = tools_pages(archive) + tools_pages_in_languages(archive)
+        tools = tools_pages(archive) + tools_pages_in_languages(archive) + [translations_page(archive)]
         pages = {page.title: page.file for page in digest_pages(archive) + tools}
         data = (json.dumps(pages, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
     yield Output(f"wiki/{PAGES_FILE}", data)
@@ -91,7 +92,8 @@ def published(archive: Archive) -> list[Digest]:
 
 def pages_of(archive: Archive) -> list[Page]:
     """Return every whole page: one per final digest version, then the tools page (or pages)."""
-    return digest_pages(archive) + tools_pages(archive) + tools_pages_in_languages(archive)
+    return (digest_pages(archive) + tools_pages(archive) + tools_pages_in_languages(archive)
+            + [translations_page(archive)])
 
 
 def digest_pages(archive: Archive) -> list[Page]:
@@ -284,6 +286,11 @@ def tools_pages(archive: Archive) -> list[Page]:
                 kinds.append(label)
         parts.append((year, tuple(kinds)))
     return [Page(title, TOOLS_FILE, text=tools_page_text(archive, years=parts)), *pages]
+
+
+def translations_page(archive: Archive) -> Page:
+    """Return "Wikimedia Clinics/Translations": each call in each language, as `clinics status` prints it."""
+    return Page(translations_title(archive), TRANSLATIONS_FILE, text=translations_text(archive, _main_language(archive)))
 
 
 def tools_pages_in_languages(archive: Archive) -> list[Page]:

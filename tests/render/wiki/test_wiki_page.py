@@ -162,11 +162,12 @@ def test_every_page_links_only_what_its_digest_links(example: Archive) -> None:
 def test_pages_json_and_files(example: Archive) -> None:
     outputs = {o.path: o.data.decode() for o in wikipages.render(example)}
     assert sorted(outputs) == ["wiki/main-page-sections.wiki", "wiki/pages.json",
-                               "wiki/tools-and-resources.es.wiki", "wiki/tools-and-resources.wiki"]
+                               "wiki/tools-and-resources.es.wiki", "wiki/tools-and-resources.wiki",
+                               "wiki/translations.wiki"]
     pages = json.loads(outputs["wiki/pages.json"])
     assert pages["Wikimedia Clinics/006"] == "006.es.wiki" and pages["Wikimedia Clinics/006/en"] == "006.en.wiki"
     assert pages["Wikimedia Clinics/Tools and resources"] == "tools-and-resources.wiki"
-    assert list(pages) == sorted(pages) and len(pages) == 12
+    assert list(pages) == sorted(pages) and len(pages) == 13
 
 
 def test_the_archive_table(example: Archive) -> None:
@@ -306,7 +307,7 @@ def test_make_wiki_builds_only_the_wiki(tmp_path: Path) -> None:
     files = sorted(p.name for p in (out / "wiki").iterdir())
     assert files == ["001.wiki", "002.wiki", "003.wiki", "004.wiki", "005.wiki", "006.en.wiki", "006.es.wiki",
                      "007.wiki", "008.wiki", "009.wiki", "main-page-sections.wiki", "pages.json",
-                     "tools-and-resources.es.wiki", "tools-and-resources.wiki"]
+                     "tools-and-resources.es.wiki", "tools-and-resources.wiki", "translations.wiki"]
     assert not (out / "email").exists()
     before = {p.name: p.read_bytes() for p in (out / "wiki").iterdir()}
     second = run_cli("build", "--only", "wiki", "--out", out, "--today", "2026-01-01")
