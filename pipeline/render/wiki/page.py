@@ -66,7 +66,11 @@ def page_text(archive: Archive, digest: Digest) -> str:
         parts.append(heading_line(2, wikiescape.heading(doc.tools_heading)))
         parts.append(writer.tools(doc.tools, doc.language))
     parts.append(writer.paragraph(navigation(archive, digest, doc.language)))
-    parts.append(category_link(archive.site.wiki.category))
+    site = archive.site
+    main = site.languages.get(site.default_language, doc.language)
+    if doc.language.direction != main.direction:  # the wiki lays its pages out in its own language's direction
+        parts = [f'<div lang="{doc.language.code}" dir="{doc.language.direction}">', *parts, "</div>"]
+    parts.append(category_link(site.wiki.category))
     return join_blocks(parts)
 
 
