@@ -24,6 +24,11 @@ def check_schedule_languages(archive: Archive) -> list[Diagnostic]:
         for call in archive.upcoming(digest.meta.date):
             if call in archive.calls:
                 needed.setdefault(call.number, {}).setdefault(digest.language, f"digest {digest.id}")
+    main = archive.site.default_language  # the main page lists every call after the newest digest
+    newest = max((d.meta.date for d in archive.digests), default=None)
+    for call in archive.calls:
+        if newest is None or call.start.date() > newest:
+            needed.setdefault(call.number, {}).setdefault(main, "the main page on Meta")
     problems: list[Diagnostic] = []
     for call in archive.calls:
         wants = needed.get(call.number, {})

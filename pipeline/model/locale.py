@@ -2,7 +2,9 @@
 
 Nothing here is written by hand: site.yaml holds the program's own sentences, and every date or
 list inside them comes from the Unicode CLDR data that Babel ships. Babel's format functions take a
-Locale; parsing one costs more than formatting, so each language's is parsed once and kept.
+Locale; parsing one costs more than formatting, so each language's is parsed once and kept, and
+each date, time, city and list pattern is made once per language: an archive writes the same few
+hundred dates into thousands of outputs (every digest lists the calls after it).
 """
 from __future__ import annotations
 
@@ -34,27 +36,32 @@ def cldr_problem(code: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def long_date(code: str, day: dt.date) -> str:
     """Return "October 27, 2020", "27 de octubre de 2020", "27 октября 2020 г."."""
     return babel.dates.format_date(day, "long", locale=cldr_locale(code))
 
 
+@functools.lru_cache(maxsize=4096)
 def full_date(code: str, day: dt.date) -> str:
     """Return the date with its weekday: "Tuesday, October 27, 2020", "martes, 27 de octubre de 2020"."""
     return babel.dates.format_date(day, "full", locale=cldr_locale(code))
 
 
+@functools.lru_cache(maxsize=4096)
 def weekday(code: str, day: dt.date, standalone: bool = False) -> str:
     """Return the weekday's name, in running text or (`standalone`) alone, as in a table column."""
     return babel.dates.format_date(day, "cccc" if standalone else "EEEE", locale=cldr_locale(code))
 
 
 def clock_time(code: str, moment: dt.datetime | dt.time) -> str:
-    """Return the hour and minute on a 24-hour clock as the language writes it: "15:00" (CLDR skeleton Hm)."""
-    naive = moment.replace(tzinfo=None)
-    if isinstance(naive, dt.datetime):
-        naive = naive.time()
-    return babel.dates.format_skeleton("Hm", naive, locale=cldr_locale(code))
+    """Return the hour and minute on a 24-hour clock as the language writes them: "15:00" (CLDR skeleton Hm)."""
+    return _clock(code, moment.hour, moment.minute)  # not the moment: 15:00 UTC equals 09:00 in Mexico City
+
+
+@functools.lru_cache(maxsize=4096)
+def _clock(code: str, hour: int, minute: int) -> str:
+    return babel.dates.format_skeleton("Hm", dt.time(hour, minute), locale=cldr_locale(code))
 
 
 def date_time(code: str, date_text: str, time_text: str) -> str:
@@ -63,6 +70,7 @@ def date_time(code: str, date_text: str, time_text: str) -> str:
     return pattern.replace("{1}", "\x00").replace("{0}", time_text).replace("\x00", date_text)
 
 
+@functools.lru_cache(maxsize=4096)
 def zone_city(code: str, zone: str) -> str:
     """Return the exemplar city of an IANA zone in the language: "Ciudad de México", "Мехико"."""
     return babel.dates.get_timezone_location(zoneinfo.ZoneInfo(zone), locale=cldr_locale(code), return_city=True)
@@ -78,6 +86,7 @@ def join_list(code: str, items: Sequence[str]) -> str:
     return babel.lists.format_list(list(items), style="standard", locale=cldr_locale(code))
 
 
+@functools.lru_cache(maxsize=4096)
 def list_pattern(code: str, count: int) -> str:
     """Return the language's list of `count` fields {v0} … as a template: "{v0}, {v1} y {v2}"."""
     return join_list(code, [f"{{v{n}}}" for n in range(count)]) if count else ""

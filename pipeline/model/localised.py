@@ -28,10 +28,10 @@ class Localised:
 
     def pick(self, code: str) -> tuple[str, str]:
         """Return the text for an output in `code` and the language it is in: `code`'s, else English, else the first."""
-        found = dict(self.texts)
-        for wanted in (code, FALLBACK):
-            if wanted in found:
-                return found[wanted], wanted
+        for wanted in (code, FALLBACK):  # a tuple of two or three: faster scanned than made a dict
+            for language, text in self.texts:
+                if language == wanted:
+                    return text, language
         return self.texts[0][1], self.texts[0][0]
 
     def text(self, code: str) -> str:

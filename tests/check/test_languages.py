@@ -192,3 +192,18 @@ def test_new_from_copies_the_front_matter_and_records_the_source(example: Path) 
     assert again.status == 1 and "already exists; it was left as it is" in again.err
     missing = run_cli("new", "007", "--lang", "en", "--from", "ru", "--digests", example)
     assert missing.status == 1 and "call 007 has no version in 'ru'" in missing.err
+
+
+def test_an_entry_with_its_own_page_in_a_language_links_it_there(example: Path, tmp_path: Path) -> None:
+    catalog = example / "catalog.yaml"
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace(
+        '  page: "m:Trust and Safety"\n', '  page: {en: "m:Trust and Safety", es: "m:Trust and Safety/es"}\n'),
+        encoding="utf-8")
+    out = tmp_path / "out"
+    _build(example, out)
+    assert "* [[Trust and Safety/es|Equipo de Confianza y Seguridad]] – El equipo" in (
+        out / "wiki" / "006.es.wiki").read_text(encoding="utf-8")
+    assert 'href="https://meta.wikimedia.org/wiki/Trust_and_Safety/es"' in (
+        out / "email" / "006.es.html").read_text(encoding="utf-8")
+    english = (out / "wiki" / "tools-and-resources.wiki").read_text(encoding="utf-8")
+    assert "* [[Trust and Safety|Trust and Safety team]] – " in english

@@ -182,8 +182,8 @@ class Writer:
         link, dash, description = entry_item(entry, language)
         assert isinstance(link, Link)
         url, page = entry.target(language.code)
-        tokens = self._entry_link(dataclasses.replace(entry, page=page, url=url),
-                                  [Text(link.label, wikiescape.LABEL)], url)
+        target = entry if (url, page) == (entry.url, entry.page) else dataclasses.replace(entry, page=page, url=url)
+        tokens = self._entry_link(target, [Text(link.label, wikiescape.LABEL)], url)
         if link.lang:
             tokens = [Markup(f'<span lang="{link.lang}" dir="{link.dir}">'), *tokens, Markup("</span>")]
         tokens.append(Text(str(dash), wikiescape.RUNNING))
