@@ -164,9 +164,9 @@ def document(archive: Archive, digest: Digest) -> Document:
     title = language.t("title", number=digest.number_text)
     own_title = page_title(archive, digest)
     page = Link(own_title, wiki_url(site, own_title), own_title)
-    versions = tuple(
+    versions = tuple(  # each named in its own language, and marked so: read in its own voice
         Link(site.language(other.language).name, wiki_url(site, page_title(archive, other)),
-             page_title(archive, other))
+             page_title(archive, other), other.language, direction(other.language))
         for other in archive.versions(meta.number) if other.id != digest.id)
     return Document(
         digest=digest, language=language, title=title,

@@ -83,7 +83,9 @@ def test_the_spanish_digest_lists_the_catalog_in_spanish(example: Path, tmp_path
     assert "* [[Wikimedia México]] – El capítulo de Wikimedia en México." in wiki
     for body in (wiki, " ".join(text.split()), html):
         assert "Trust and Safety team" not in body and "Wikimedia Mexico" not in body
-        assert 'lang="en"' not in body
+    # The one English text: the link to the English version, named in English, and marked.
+    assert wiki.count('lang="en"') == 1 and '<span lang="en" dir="ltr">[[Wikimedia Clinics/006/en|English]]' in wiki
+    assert html.count('lang="en"') == 1 and '/006/en" lang="en" dir="ltr"' in html
     assert "Wikimedia México [6] – El capítulo de Wikimedia en México." in " ".join(text.split())
 
 

@@ -162,7 +162,10 @@ class Writer:
     def _pieces(self, pieces: Sequence[Inline]) -> list[Token]:
         tokens: list[Token] = []
         for piece in pieces:
-            if isinstance(piece, Link):
+            if isinstance(piece, Link) and piece.lang:
+                tokens += [Markup(f'<span lang="{piece.lang}" dir="{piece.dir}">'), *self._document_link(piece),
+                           Markup("</span>")]
+            elif isinstance(piece, Link):
                 tokens += self._document_link(piece)
             elif isinstance(piece, Foreign):
                 tokens += foreign_tokens(piece.text, piece.lang, piece.dir)

@@ -105,7 +105,8 @@ def test_the_spanish_page_of_call_006(example: Archive) -> None:
     assert page_title(example, digest) == "Wikimedia Clinics/006"
     assert text.startswith("Este es un resumen de la llamada en línea Clínica Wikimedia n.º 006, celebrada el "
                            "16 de julio de 2020.")
-    assert "\n\nEste resumen también está disponible en [[Wikimedia Clinics/006/en|English]].\n\n" in text
+    assert ("\n\nEste resumen también está disponible en <span lang=\"en\" dir=\"ltr\">"
+            "[[Wikimedia Clinics/006/en|English]]</span>.\n\n") in text
     headings = re.findall(r"^(==+) (.*) \1$", text, re.MULTILINE)
     assert [h for level, h in headings if level == "=="] == [
         "Tema 1: Introducción", "Tema 2: Impacto de la pandemia en los afiliados",
@@ -136,7 +137,8 @@ def test_the_english_version_links_back(example: Archive) -> None:
     text = wikitext.page_text(example, digest)
     assert page_title(example, digest) == "Wikimedia Clinics/006/en"
     assert "held on July 16, 2020, in Spanish." in text
-    assert "This digest is also available in [[Wikimedia Clinics/006|Español]]." in text
+    assert ("This digest is also available in <span lang=\"es\" dir=\"ltr\">[[Wikimedia Clinics/006|Español]]"
+            "</span>.") in text
 
 
 def test_every_page_links_only_what_its_digest_links(example: Archive) -> None:
