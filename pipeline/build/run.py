@@ -100,7 +100,7 @@ def build(folder: Path, templates: Path, out: Path, only: Iterable[str] = (), to
     chosen = [stage for stage in stages() if not only or stage.name in set(only)]
     code = folder_fingerprint(PACKAGE, pattern="**/*.py")
     intro_files = folder_fingerprint(templates, pattern="intro.*.md")
-    labels = sorted((label, entry.id, entry.url) for label, entry in archive.catalog.index.items())
+    labels = sorted((label, entry.id, entry.url, entry.pages) for label, entry in archive.catalog.index.items())
     parse_salt = fingerprint(code, site_path.read_bytes(), labels, intro_files)
     render_salt = folder_fingerprint(templates)
     cache = BuildCache(out, code)

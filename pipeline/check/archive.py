@@ -104,7 +104,7 @@ def read_digest(path: Path, display: str, site: Site, parser: Parser, intros: In
             meta, found = read_meta(source, site)
             problems += found
     with timing.stage("parse"):
-        root, state = parser.tree(source.body)
+        root, state = parser.tree(source.body, meta.language if meta is not None else "")
         locator = Locator(display, source.body, source.body_line)
         locator.place_blocks(root)
         topics, found = split_topics(root, locator)

@@ -209,3 +209,17 @@ def test_an_entry_with_its_own_page_in_a_language_links_it_there(example: Path, 
         out / "email" / "006.es.html").read_text(encoding="utf-8")
     english = (out / "wiki" / "tools-and-resources.wiki").read_text(encoding="utf-8")
     assert "* [[Trust and Safety|Trust and Safety team]] – " in english
+
+
+def test_a_reference_in_a_digest_links_the_entrys_page_in_its_language(example: Path, tmp_path: Path) -> None:
+    catalog = example / "catalog.yaml"
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace(
+        '  page: "m:Wikimedia México"\n', '  page: {en: "m:Wikimedia México", es: "m:Wikimedia México/es"}\n'),
+        encoding="utf-8")
+    out = tmp_path / "out"
+    _build(example, out)
+    assert "* Claudia, de [[Wikimedia México/es|Wikimedia México]]:" in (
+        out / "wiki" / "006.es.wiki").read_text(encoding="utf-8")
+    assert "https://meta.wikimedia.org/wiki/Wikimedia_M%C3%A9xico/es" in (
+        out / "email" / "006.es.txt").read_text(encoding="utf-8")
+    assert "[[Wikimedia México|Wikimedia Mexico]]" in (out / "wiki" / "006.en.wiki").read_text(encoding="utf-8")

@@ -350,7 +350,9 @@ class Writer:
         self._content(el, context.in_label(), label, styles)
         entry = self.catalog.index.get(el.get(CATALOG_ATTR, "")) if el.get(CATALOG_ATTR) else None
         if entry is not None:
-            out += self._entry_link(entry, label, href)
+            page = next((page for _, page, url in entry.pages if url == href), entry.page)  # the digest's language's
+            out += self._entry_link(entry if page == entry.page else dataclasses.replace(entry, page=page, url=href),
+                                    label, href)
         elif len(el) == 0 and (el.text or "") == href:
             out.append(BareUrl(href))
         else:
