@@ -256,36 +256,41 @@ def splice(page: str, sections: Sequence[GeneratedSection]) -> str:
 
 # ------------------------------------------------------------------ the tools page
 
-def tools_pages(archive: Archive) -> list[Page]:
+def tools_pages(archive: Archive, language: Language | None = None) -> list[Page]:
     """Return the tools page; split by year when it would be larger than the wiki takes (wiki.max_page_kib).
 
     The whole page grows with every call (about 750 bytes a call: a 2 MiB wiki refuses it near
     call 2,800). Split, "Tools and resources" lists every entry and links a page per year, each
     with the entries mentioned that year and the digests that mention them: no page grows after
     its year. A year too large for one page (thousands of calls) has a page per kind of entry.
+    With `language` (not the main one), the same pages in it, under "Tools and resources/es".
     """
-    title = tools_title(archive)
+    title = tools_title(archive) + (f"/{language.code}" if language else "")
+
+    def file(name: str) -> str:
+        return name.replace(".wiki", f".{language.code}.wiki") if language else name
+
     limit = archive.site.wiki.max_page_kib * 1024
-    whole = tools_page_text(archive)
+    whole = tools_page_text(archive, language=language)
     if len(whole.encode("utf-8")) <= limit:
-        return [Page(title, TOOLS_FILE, text=whole)]
+        return [Page(title, file(TOOLS_FILE), text=whole)]
     pages, parts = [], []
     for year in sorted({digest.meta.date.year for digest in published(archive)}):
-        text = tools_page_text(archive, year=year)
+        text = tools_page_text(archive, year=year, language=language)
         if len(text.encode("utf-8")) <= limit:
-            pages.append(Page(f"{title}/{year}", TOOLS_FILE.replace(".wiki", f"-{year}.wiki"), text=text))
+            pages.append(Page(f"{title}/{year}", file(TOOLS_FILE.replace(".wiki", f"-{year}.wiki")), text=text))
             parts.append((year, ()))
             continue
         kinds = []
         for kind in KINDS:
-            text = tools_page_text(archive, year=year, kind=kind)
+            text = tools_page_text(archive, year=year, kind=kind, language=language)
             if "\n* " in text:
-                label = _main_language(archive).t(f"kind_{kind}")
-                pages.append(Page(f"{title}/{year}/{label}", TOOLS_FILE.replace(".wiki", f"-{year}-{kind}.wiki"),
+                label = (language or _main_language(archive)).t(f"kind_{kind}")
+                pages.append(Page(f"{title}/{year}/{label}", file(TOOLS_FILE.replace(".wiki", f"-{year}-{kind}.wiki")),
                                   text=text))
                 kinds.append(label)
         parts.append((year, tuple(kinds)))
-    return [Page(title, TOOLS_FILE, text=tools_page_text(archive, years=parts)), *pages]
+    return [Page(title, file(TOOLS_FILE), text=tools_page_text(archive, years=parts, language=language)), *pages]
 
 
 def translations_page(archive: Archive) -> Page:
@@ -302,8 +307,7 @@ def tools_pages_in_languages(archive: Archive) -> list[Page]:
     """
     main = _main_language(archive)
     codes = sorted({d.language for d in published(archive)} - {main.code})
-    return [Page(f"{tools_title(archive)}/{code}", TOOLS_FILE.replace(".wiki", f".{code}.wiki"),
-                 text=tools_page_text(archive, language=archive.site.language(code))) for code in codes]
+    return [page for code in codes for page in tools_pages(archive, archive.site.language(code))]
 
 
 def tools_page_text(archive: Archive, year: int | None = None,
@@ -333,7 +337,7 @@ def tools_page_text(archive: Archive, year: int | None = None,
                             else language.t("tools_year_intro", year=year), start=True)
     pieces = [intro] if intro else []
     if years:
-        title = tools_title(archive)
+        title = tools_title(archive) + (f"/{language.code}" if language.code != _main_language(archive).code else "")
         groups: list[list[Inline]] = []
         for year_of, kinds in years:
             if not kinds:

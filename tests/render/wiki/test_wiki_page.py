@@ -260,6 +260,19 @@ def test_a_tools_page_larger_than_the_wiki_takes_is_split_by_year(example: Archi
     assert {p.title for p in wikipages.pages_of(archive)} >= {p.title for p in pages}
 
 
+def test_the_tools_page_in_another_language_is_split_the_same_way(example: Archive) -> None:
+    archive, _ = split_at(example, 7, later=frozenset({6, 7, 8, 9}))  # Spanish, marked English: larger
+    index, first, second = wikipages.tools_pages_in_languages(archive)
+    assert (index.title, index.file) == ("Wikimedia Clinics/Tools and resources/es", "tools-and-resources.es.wiki")
+    assert (first.title, first.file) == ("Wikimedia Clinics/Tools and resources/es/2020",
+                                         "tools-and-resources-2020.es.wiki")
+    assert second.title == "Wikimedia Clinics/Tools and resources/es/2021"
+    assert ("Los resúmenes que mencionan cada uno, por año: [[Wikimedia Clinics/Tools and resources/es/2020|2020]] "
+            "y [[Wikimedia Clinics/Tools and resources/es/2021|2021]].") in index.text
+    assert first.text.startswith("Todas las herramientas y recursos mencionados en una Clínica Wikimedia en 2020")
+    assert all(len(page.text.encode("utf-8")) <= 7 * 1024 for page in (index, first, second))
+
+
 def test_a_year_too_large_for_one_page_has_a_page_per_kind(example: Archive) -> None:
     [whole] = wikipages.tools_pages(example)
     _, (index, *pages) = split_at(example, 6)
