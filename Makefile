@@ -44,10 +44,10 @@ test: $(READY)
 clean:
 	rm -rf $(OUT)
 
-# make new N=012 (L=es for digests/012.es.md)
+# make new N=012 (L=es for digests/012.es.md; L=en FROM=es for a translation of 012.es.md)
 new: $(READY)
-	$(if $(N),,$(error usage: make new N=012 [L=es]))
-	$(PY) -m pipeline new $(N) --digests $(DIGESTS) $(if $(L),--lang $(L))
+	$(if $(N),,$(error usage: make new N=012 [L=es] [FROM=es]))
+	$(PY) -m pipeline new $(N) --digests $(DIGESTS) $(if $(L),--lang $(L)) $(if $(FROM),--from $(FROM))
 
 emails: $(READY)
 	$(PY) -m pipeline build --only emails --digests $(DIGESTS) --out $(OUT)

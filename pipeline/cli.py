@@ -18,9 +18,10 @@ from pipeline.check.archive import load_archive
 from pipeline.model.archive import Archive, DEFAULT_TEMPLATES
 from pipeline.model.diagnostics import ClinicsError, Diagnostic, UsageError, has_errors
 from pipeline.read.catalog import describe
-from pipeline.report.formats import Format, counts, render
+from pipeline.model.translation import table_text, translation_table
 from pipeline.render.followups import listing
-from pipeline.scaffold import new_digest
+from pipeline.report.formats import Format, counts, render
+from pipeline.scaffold import new_digest, new_translation
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -78,6 +79,8 @@ def _arguments() -> argparse.ArgumentParser:
     new.add_argument("number", help="the call's number, e.g. 012")
     new.add_argument("--lang", default=None, help="language of this version (adds .LANG to the file name)")
     new.add_argument("--date", type=dt.date.fromisoformat, default=None, help="date of the call (default: from the schedule, else today)")
+    new.add_argument("--from", dest="source", default=None, metavar="LANG",
+                     help="start a translation of the call's version in LANG (with --lang)")
     new.set_defaults(run=run_new)
 
     catalog = sub.add_parser("catalog", parents=[common], help="list the catalog and the digests citing each entry")
@@ -89,6 +92,9 @@ def _arguments() -> argparse.ArgumentParser:
                            help="only those whose owner contains NAME (case-insensitive)")
     followups.add_argument("--format", dest="listing_format", choices=("text", "json"), default="text", help="text (default) or json")
     followups.set_defaults(run=run_followups)
+    status = sub.add_parser("status", parents=[common],
+                            help="print each call's state in each language: final, draft, outdated or missing")
+    status.set_defaults(run=run_status)
 
     send = sub.add_parser(
         "send", parents=[common], help="mail a digest to a mailing list (a dry run unless --yes)",
@@ -227,11 +233,23 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_new(args: argparse.Namespace) -> int:
     try:
-        path = new_digest(args.digests, args.number, args.lang, args.date, args.today or dt.date.today())
+        if args.source:
+            path = new_translation(args.digests, args.number, args.lang, args.source)
+        else:
+            path = new_digest(args.digests, args.number, args.lang, args.date, args.today or dt.date.today())
     except ClinicsError as exc:
         return fail(exc)
     print(f"wrote {path}: fill in the notes, then run `make check`", file=sys.stderr)
     return EXIT_OK
+
+
+def run_status(args: argparse.Namespace) -> int:
+    archive, status = load(args)
+    if archive is None or archive.site is None:
+        return status
+    sys.stdout.write(table_text(translation_table(archive.digests, list(archive.site.languages), archive.catalog,
+                                                  archive.outdated)))
+    return status
 
 
 def run_catalog(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ class RenderKeys:
     def __init__(self, archive: Archive, salt: str) -> None:
         self.archive = archive
         self.salt = salt
-        self.entries = {e.id: fingerprint(e.name, e.description, e.kind, e.url, e.page) for e in archive.catalog.entries}
+        self.entries = {e.id: fingerprint(e.name, e.description, e.kind, e.url, e.page, e.names, e.descriptions, e.pages) for e in archive.catalog.entries}
         self.calls: dict[object, str] = {}
         self.digests: dict[tuple[str, str], str] = {}  # (path, parse key) -> render key
         # Everything a render key is made from but the digest's own parse key: the templates, every
@@ -56,7 +56,7 @@ class RenderKeys:
         for call in archive.upcoming(digest.meta.date):
             if call not in self.calls:
                 self.calls[call] = fingerprint(call.number, call.start, call.duration, call.link, call.language,
-                                               call.scheduled, call.note, call.timed)
+                                               call.scheduled, call.note, call.topics, call.timed)
             upcoming.append(self.calls[call])
         versions = [(d.id, d.language) for d in archive.versions(digest.meta.number)]
         cited = [self.entries[i] for i in digest.citations]

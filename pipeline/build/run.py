@@ -149,7 +149,7 @@ def salts(archive: Archive, site_path: Path, templates: Path, code: str) -> tupl
     the render salt: the templates. `clinics serve` keys its previews with the same two.
     """
     intro_files = folder_fingerprint(templates, pattern="intro.*.md")
-    labels = sorted((label, entry.id, entry.url) for label, entry in archive.catalog.index.items())
+    labels = sorted((label, entry.id, entry.url, entry.pages) for label, entry in archive.catalog.index.items())
     return fingerprint(code, site_path.read_bytes(), labels, intro_files), folder_fingerprint(templates)
 
 
@@ -381,10 +381,12 @@ def _write_pages(archive: Archive, cache: BuildCache, chosen: list[Stage], out: 
     none of those changed (a digest's notes were edited, not its title), last build's files stand.
     """
     summaries = ((d.id, d.meta.number, d.meta.date, d.language, d.meta.call_language, d.meta.status, d.meta.time,
-                  d.meta.scheduled, d.meta.intro, d.titles, d.citations) for d in archive.digests)
-    entries = [(e.id, e.name, e.description, e.kind, e.url, e.page, e.aliases) for e in archive.catalog.entries]
+                  d.meta.scheduled, d.meta.intro, d.titles, d.citations, d.meta.translated_from,
+                  d.meta.source_version) for d in archive.digests)
+    entries = [(e.id, e.name, e.description, e.kind, e.url, e.page, e.aliases, e.names, e.descriptions, e.pages)
+               for e in archive.catalog.entries]
     key = fingerprint_rows((salt, entries, archive.calls, sorted(archive.sent_events.items()),
-                            archive.followups.fingerprint_rows()), summaries)
+                            archive.followups.fingerprint_rows(), sorted(archive.outdated)), summaries)
     for stage in chosen:
         if not stage.per_archive:
             continue

@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 from pipeline import timing
-from pipeline.check import validate
+from pipeline.check import languages, validate
 from pipeline.check.followups import check_followups
 from pipeline.model.archive import Archive
 from pipeline.model.diagnostics import Diagnostic, Location, error, has_errors
@@ -49,14 +49,16 @@ def check_summaries(archive: Archive, today: dt.date | None) -> list[Diagnostic]
     runs it on the summaries of its cache, before any digest is parsed again.
     """
     with timing.stage("validate"):
-        return validate.check_calls(archive.digests, today) + validate.check_schedule(archive.calls, archive.digests)
+        return (validate.check_calls(archive.digests, today) + validate.check_schedule(archive.calls, archive.digests)
+                + languages.check_schedule_languages(archive) + languages.check_translations(archive))
 
 
 def check_parsed(archive: Archive, today: dt.date | None = None) -> list[Diagnostic]:
     """Return the problems between files that need every digest parsed: catalog entries no digest cites, follow-ups."""
     with timing.stage("validate"):
-        return validate.check_citations(archive.digests, archive.catalog) + check_followups(
-            archive.digests, archive.site.followups_warn_after, today)
+        return (validate.check_citations(archive.digests, archive.catalog)
+                + check_followups(archive.digests, archive.site.followups_warn_after, today)
+                + languages.check_catalog_languages(archive))
 
 
 class Intros:
@@ -105,7 +107,7 @@ def read_digest(path: Path, display: str, site: Site, parser: Parser, intros: In
             meta, found = read_meta(source, site)
             problems += found
     with timing.stage("parse"):
-        root, state = parser.tree(source.body)
+        root, state = parser.tree(source.body, meta.language if meta is not None else "")
         locator = Locator(display, source.body, source.body_line)
         locator.place_blocks(root)
         topics, found = split_topics(root, locator)

@@ -28,6 +28,7 @@ class Archive:
     sent_events: dict[int, SentEvent] = field(default_factory=dict)  # by call number, from the sent log
     diagnostics: list[Diagnostic] = field(default_factory=list)
     templates: Path = DEFAULT_TEMPLATES  # the email template and stylesheet, the introductions
+    outdated: set[str] = field(default_factory=set)  # ids of translations whose source changed since
     _by_number: dict[int, list[Digest]] | None = field(default=None, repr=False)
     _calendar: list[Call] | None = field(default=None, repr=False)
     _finals: list[int] | None = field(default=None, repr=False)  # the numbers of calls with a final digest

@@ -23,7 +23,7 @@ class Catalog:
     @functools.cached_property
     def mention_pattern(self) -> re.Pattern[str] | None:
         """Return a pattern matching any entry's name or alias as a whole word (case-sensitive)."""
-        labels = sorted({label for e in self.entries for label in (e.name, *e.aliases)}, key=len, reverse=True)
+        labels = sorted({label for e in self.entries for label in e.labels[1:]}, key=len, reverse=True)
         if not labels:
             return None
         return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, labels)) + r")(?!\w)")

@@ -7,6 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pipeline.model.localised import Localised
 from pipeline.model.diagnostics import Location
 from pipeline.model.followups import Closing, FollowUp
 from pipeline.model.frozen import pickled_by_value
@@ -52,7 +53,7 @@ class Scheduled:
 
 
 META_KEYS = ("number", "date", "language", "call_language", "time", "duration", "attendance", "scheduled",
-             "intro", "status", "answers")
+             "intro", "status", "answers", "translated_from", "source_version")
 
 
 @pickled_by_value("language", "call_language")
@@ -71,6 +72,8 @@ class Meta:
     intro: bool = True
     status: Status = Status.FINAL
     answers: tuple[Closing, ...] = ()  # earlier follow-ups this digest answers, from `answers:`
+    translated_from: str = ""  # the language of the version this one was translated from
+    source_version: str = ""  # the content hash of that version when it was (clinics new --from)
     # Where each key of META_KEYS is written: line and column, one after the other (0 when absent).
     # Plain small ints, so that ten thousand cached summaries cost no objects for it.
     places: tuple[int, ...] = ()
@@ -104,12 +107,26 @@ class CatalogEntry:
     kind: str
     url: str  # absolute https URL, interwiki prefixes expanded
     page: str = ""  # wiki page with its interwiki prefix, when the target is a page
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # in every language
     location: Location = field(default_factory=lambda: Location(""))
+    names: Localised = Localised()  # the name in each language it is given in (`name` is the default's)
+    descriptions: Localised = Localised()
+    pages: tuple[tuple[str, str, str], ...] = ()  # (language, page, url) where a language has its own page
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return (self.id, self.name, *self.aliases)
+        return (self.id, self.name, *(n for _, n in self.names.texts if n != self.name), *self.aliases)
+
+    def lacks(self, code: str) -> bool:
+        """Return whether the entry's name or description is not given in language `code`."""
+        return bool(self.names and not self.names.has(code)) or bool(self.descriptions and not self.descriptions.has(code))
+
+    def target(self, code: str) -> tuple[str, str]:
+        """Return the url and page of the entry for readers of `code`: its own page there if it has one."""
+        for language, page, url in self.pages:
+            if language == code:
+                return url, page
+        return self.url, self.page
 
 
 @pickled_by_value("citations")

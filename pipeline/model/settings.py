@@ -4,10 +4,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Mapping
+import string
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.policy import SMTP
 from urllib.parse import quote
+
+from pipeline.model import locale
 
 _WIKI_SAFE = ";@$!*(),/~:"  # what MediaWiki's wfUrlencode leaves unescaped
 
@@ -19,23 +22,72 @@ class ListFormat(enum.Enum):
 
 @dataclass(frozen=True)
 class Language:
+    """A language of site.yaml: its sentences, and its dates, times, zones and lists from CLDR."""
+
     code: str
     name: str
-    date_pattern: str
-    months: tuple[str, ...]
-    weekdays: tuple[str, ...]
     strings: Mapping[str, str]
     language_names: Mapping[str, str] = field(default_factory=dict)  # as in "held … in {language}"
 
     def t(self, key: str, **values: object) -> str:
         """Return the localised string `key` with `values` filled in."""
-        return self.strings[key].format(**values)
+        return fill_text(self.strings[key], values)
 
-    def format_date(self, day: dt.date) -> str:
-        """Return `day` written as this language writes dates in prose."""
-        return self.date_pattern.format(
-            day=day.day, day_ordinal=ordinal(day.day), month=self.months[day.month - 1],
-            year=day.year, weekday=self.weekdays[day.weekday()])
+    def date(self, day: dt.date) -> str:
+        """Return `day` as this language writes a date in prose: "October 27, 2020"."""
+        return locale.long_date(self.code, day)
+
+    def day(self, day: dt.date) -> str:
+        """Return `day` with its weekday: "Tuesday, October 27, 2020"."""
+        return locale.full_date(self.code, day)
+
+    def weekday(self, day: dt.date, standalone: bool = False) -> str:
+        return locale.weekday(self.code, day, standalone)
+
+    def time(self, moment: dt.datetime) -> str:
+        """Return the hour and minute of `moment` (in its own zone) as this language writes them: "15:00"."""
+        return locale.clock_time(self.code, moment)
+
+    def when(self, moment: dt.datetime) -> dict[str, str]:
+        """Return the fields a sentence about a moment may use: day, date, weekday, time."""
+        day = moment.date()
+        return {"day": self.day(day), "date": self.date(day), "weekday": self.weekday(day), "time": self.time(moment)}
+
+    def zone(self, name: str) -> str:
+        """Return the city of an IANA zone in this language: "Ciudad de México"."""
+        return locale.zone_city(self.code, name)
+
+    def offset(self, moment: dt.datetime) -> str:
+        return locale.utc_offset(self.code, moment)
+
+    def join(self, items: Sequence[str]) -> str:
+        """Return `items` joined as this language lists them: "A, B y C"."""
+        return locale.join_list(self.code, items)
+
+    @property
+    def direction(self) -> str:
+        return locale.direction(self.code)
+
+
+def fill_text(pattern: str, values: Mapping[str, object]) -> str:
+    """Return `pattern` with its {fields} filled in, as str.format does, and no doubled full stop.
+
+    A value that ends in a full stop ("20 октября 2020 г.") before a full stop of the sentence
+    ("… {date}{call_language}. Это …", the field between empty) keeps one: typography, not a pattern.
+    """
+    out: list[str] = []
+    stop_from_value = False  # the text so far ends in a full stop a value brought
+    for literal, name, spec, conversion in string.Formatter().parse(pattern):
+        if literal:
+            out.append(literal[1:] if stop_from_value and literal.startswith(".") else literal)
+            stop_from_value = False
+        if name is not None:
+            value = values[name]
+            text = format(repr(value) if conversion == "r" else value if conversion is None else str(value), spec or "")
+            if text:
+                out.append(text)
+                stop_from_value = text.endswith(".")
+    return "".join(out)
 
 
 _NAMED_ADDRESS = re.compile(r"(?P<name>.*?)\s*<(?P<address>[^<>\s]+@[^<>\s]+)>")
@@ -78,12 +130,6 @@ def address_of(value: str) -> str:
     """Return the address alone of "Name <user@host>" (the value as it is if it is no such thing)."""
     found = split_address(value)
     return found[1] if found else value
-
-
-def ordinal(n: int) -> str:
-    """Return 1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st."""
-    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ class ParseState:
     """What the inline processors found while parsing one document."""
 
     catalog: Catalog
+    language: str = ""  # the digest's: a catalog entry with its own page in it links there
     unresolved: list[tuple[str, str]] = field(default_factory=list)  # (label, raw source)
     problems: list[Problem] = field(default_factory=list)  # found before the tree exists: offsets, not places
 
@@ -90,7 +91,7 @@ class _CatalogReference(LinkScans, ReferenceInlineProcessor):
         state: ParseState = self.md.clinics_state  # type: ignore[attr-defined]
         entry = state.catalog.lookup(label)
         if entry is not None:
-            el = self.makeTag(entry.url, "", text)
+            el = self.makeTag(entry.target(state.language)[0] if state.language else entry.url, "", text)
             el.set(CATALOG_ATTR, entry.id)
             return el, m.start(0), end
         if self.required:
@@ -186,11 +187,11 @@ class Parser:
         self.md = markdown.Markdown(extensions=["tables", "sane_lists", ClinicsExtension()])
         self.catalog = catalog
 
-    def tree(self, text: str) -> tuple[etree.Element, ParseState]:
-        """Return the element tree of `text` and what its references resolved to."""
+    def tree(self, text: str, language: str = "") -> tuple[etree.Element, ParseState]:
+        """Return the element tree of `text` (a digest in `language`) and what its references resolved to."""
         md = self.md
         md.reset()
-        state = ParseState(self.catalog)
+        state = ParseState(self.catalog, language)
         md.clinics_state = state  # type: ignore[attr-defined]
         lines = limit_nesting(text.split("\n"), state.problems)
         try:

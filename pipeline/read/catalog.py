@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline.model.catalog import Catalog, fold_label, page_url, split_prefix
 from pipeline.model.diagnostics import Diagnostic, error
+from pipeline.model.localised import Localised
 from pipeline.model.digest import CatalogEntry, Digest
 from pipeline.model.settings import Site, title_problem
 from pipeline.read.yamldata import YamlData, check_keys, read_yaml_file
@@ -42,16 +43,19 @@ def _read_entry(data: YamlData, i: int, site: Site, problems: list[Diagnostic]) 
                               "write 'id:', 'name:', 'description:', 'kind:' and 'url:' or 'page:'"))
         return None
     found = check_keys(data, (i,), _KEYS, _REQUIRED, "a catalog entry")
-    for key in ("id", "name", "description", "kind", "url", "page"):
+    for key in ("id", "kind", "url"):
         if key in item and not isinstance(item[key], str):
             found.append(error("wrong-type", f"'{key}' must be text", data.at((i, key))))
-    aliases = item.get("aliases") or []
-    if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
-        found.append(error("wrong-type", "'aliases' must be a list of names", data.at((i, "aliases"))))
-        aliases = []
+    default = site.default_language
+    names = _localised(data, (i, "name"), site, found)
+    descriptions = _localised(data, (i, "description"), site, found)
+    pages = _localised(data, (i, "page"), site, found) if "page" in item else Localised()
+    aliases = _aliases(data, i, site, found)
     if found:
         problems.extend(found)
         return None
+    item = {**item, "name": names.text(default), "description": descriptions.text(default),
+            "page": pages.text(default) if pages else item.get("page")}
     entry_id = item["id"]
     if not _SLUG.match(entry_id):
         found.append(error("bad-id", f"id '{entry_id}' is not a lower-case slug", data.at((i, "id")),
@@ -82,12 +86,71 @@ def _read_entry(data: YamlData, i: int, site: Site, problems: list[Diagnostic]) 
             found.append(error("bad-title", f"page '{page}' of '{entry_id}' is no title MediaWiki takes: "
                                f"{title_problem(split_prefix(page, site)[1])}", data.at((i, "page")),
                                "write the page's title as it stands on the wiki, without brackets or braces"))
+    own_pages = []
+    for code, other in pages.texts:
+        if other != page:
+            other_url = page_url(other, site)
+            if other_url is None or not split_prefix(other, site)[1].strip():
+                found.append(error("unknown-prefix", f"page '{other}' of '{entry_id}' in '{code}' has no known "
+                                   "interwiki prefix", data.at((i, "page", code)),
+                                   "known prefixes: " + ", ".join(sorted(site.interwiki))))
+            else:
+                own_pages.append((code, other, other_url))
     problems.extend(found)
     if found:
         return None
-    return CatalogEntry(id=entry_id, name=item["name"].strip(), description=item["description"].strip(),
+    return CatalogEntry(id=entry_id, name=item["name"], description=item["description"],
                         kind=item["kind"], url=url or "", page=page or "",
-                        aliases=tuple(a.strip() for a in aliases), location=where)
+                        aliases=aliases, location=where, names=names, descriptions=descriptions,
+                        pages=tuple(own_pages))
+
+
+def _localised(data: YamlData, path: tuple[int, str], site: Site, found: list[Diagnostic]) -> Localised:
+    """Return the text at `path`: plain text (in the site's default language) or {en: …, es: …}."""
+    value = data.value[path[0]].get(path[1])
+    name = path[1]
+    if value is None:
+        return Localised()
+    if isinstance(value, str) and value.strip():
+        return Localised.single(site.default_language, value.strip())
+    hint = f"write '{name}: …' in {site.default_language}, or one per language: '{name}: {{en: …, es: …}}'"
+    if not isinstance(value, dict) or not value:
+        found.append(error("wrong-type", f"'{name}' must be text, or a mapping of languages to text", data.at(path),
+                           hint))
+        return Localised()
+    texts = []
+    for code, text in value.items():
+        if code not in site.languages:
+            found.append(error("unknown-language", f"'{name}' is given in {code!r}, which is not in {site.path}",
+                               data.key_at(path + (code,)), f"languages in {site.path}: {', '.join(site.languages)}"))
+        elif not isinstance(text, str) or not text.strip():
+            found.append(error("wrong-type", f"'{name}' in {code!r} must be text", data.at(path + (code,)), hint))
+        else:
+            texts.append((str(code), text.strip()))
+    if texts and site.default_language not in dict(texts):
+        found.append(error("missing-key", f"'{name}' has no {site.default_language!r} text, which every output "
+                           "falls back on", data.at(path), f"add '{site.default_language}: …' under '{name}'"))
+    return Localised(tuple(texts))
+
+
+def _aliases(data: YamlData, i: int, site: Site, found: list[Diagnostic]) -> tuple[str, ...]:
+    """Return the aliases of entry `i`, of every language: a list, or {en: [...], es: [...]}."""
+    value = data.value[i].get("aliases") or []
+    lists = value.values() if isinstance(value, dict) else [value]
+    if isinstance(value, dict):
+        for code in value:
+            if code not in site.languages:
+                found.append(error("unknown-language", f"'aliases' are given in {code!r}, which is not in "
+                                   f"{site.path}", data.key_at((i, "aliases", code)),
+                                   f"languages in {site.path}: {', '.join(site.languages)}"))
+    names: list[str] = []
+    for names_of in lists:
+        if not isinstance(names_of, list) or not all(isinstance(a, str) and a.strip() for a in names_of):
+            found.append(error("wrong-type", "'aliases' must be a list of names, or one list per language",
+                               data.at((i, "aliases")), "write 'aliases: [T&S]' or 'aliases: {en: [T&S], es: [CyS]}'"))
+            return ()
+        names += [a.strip() for a in names_of]
+    return tuple(dict.fromkeys(names))
 
 
 def _is_https_url(url: str) -> bool:

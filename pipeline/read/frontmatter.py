@@ -63,6 +63,8 @@ class _MetaReader:
         intro = self.boolean("intro", True)
         status = self.status()
         answers = self.answers(number or 0)
+        translated_from = self.translated_from(language)
+        source_version = self.source_version()
         if number is None or date is None or language is None or call_language is None:
             return None
         places: list[int] = []
@@ -70,7 +72,27 @@ class _MetaReader:
             where = self.data.key_locations.get((key,))
             places += (where.line, where.column) if where else (0, 0)
         return Meta(number, date, language, call_language, time, duration, attendance, scheduled,
-                    intro, status, answers, tuple(places))
+                    intro, status, answers, translated_from, source_version, tuple(places))
+
+    def translated_from(self, language: str | None) -> str:
+        code = self.language_key("translated_from", None) if "translated_from" in self.value else None
+        if code is not None and code == language:
+            self.fail("bad-translation", "translated_from", f"this version is in '{code}' and says it is "
+                      f"translated from '{code}'", "name the language of the version it was translated from")
+        return code or ""
+
+    def source_version(self) -> str:
+        value = self.value.get("source_version")
+        if value is None:
+            return ""
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{16}", value):
+            self.fail("wrong-type", "source_version", f"'source_version' must be the 16 hex digits `clinics new "
+                      f"--from` recorded, not {value!r}", "copy it from `clinics check`'s hint, or remove it")
+            return ""
+        if "translated_from" not in self.value:
+            self.fail("missing-key", "source_version", "'source_version' without 'translated_from'",
+                      "add 'translated_from: LANG', the language of the version it was translated from")
+        return value
 
     def number(self) -> int | None:
         value = self.value.get("number")

@@ -11,6 +11,7 @@ from pathlib import Path
 from pipeline.model.calendar import Call, DEFAULT_DURATION
 from pipeline.model.diagnostics import Diagnostic, error
 from pipeline.model.digest import Scheduled
+from pipeline.model.localised import Localised
 from pipeline.model.settings import Site
 from pipeline.read.yamldata import YamlData, check_keys, read_yaml_file, type_name
 
@@ -59,15 +60,42 @@ def _read_call(data: YamlData, i: int, site: Site, problems: list[Diagnostic]) -
     elif language not in site.languages:
         found.append(error("unknown-language", f"language {language!r} is not in {site.path}",
                            data.at((i, "language")), f"languages in {site.path}: {', '.join(site.languages)}"))
-    scheduled = _scheduled(data, i, found)
-    note = item.get("note", "")
-    if not isinstance(note, str):
-        found.append(error("wrong-type", f"'note' must be text, not {type_name(note)}", data.at((i, "note"))))
+    code = language if isinstance(language, str) else site.default_language
+    topics = _localised(data, (i, "scheduled", "topic"), code, site, found)
+    scheduled = _scheduled(data, i, found, topics.text(code))
+    note = _localised(data, (i, "note"), code, site, found)
     problems.extend(found)
     if found or start is None:
         return None
-    return Call(number, start, duration, link, language, scheduled, " ".join(note.split()),
-                location=data.at((i,)))
+    return Call(number, start, duration, link, language, scheduled, note, topics, location=data.at((i,)))
+
+
+def _localised(data: YamlData, path: tuple[object, ...], code: str, site: Site, found: list[Diagnostic]) -> Localised:
+    """Return the text at `path`: plain text in the call's language, or a mapping {en: …, es: …}."""
+    value: object = data.value[path[0]]
+    for step in path[1:]:
+        value = value.get(step) if isinstance(value, dict) else None
+    name = str(path[-1])
+    if value is None:
+        return Localised()
+    if isinstance(value, str):
+        return Localised.single(code, " ".join(value.split()))
+    hint = f"write the text in the call's language, or one per language: '{name}: {{en: …, es: …}}'"
+    if not isinstance(value, dict) or not value:
+        found.append(error("wrong-type", f"'{name}' must be text or a mapping of languages to text, not "
+                           f"{type_name(value)}", data.at(path), hint))
+        return Localised()
+    texts = []
+    for key, text in value.items():
+        if key not in site.languages:
+            found.append(error("unknown-language", f"'{name}' is given in {key!r}, which is not in {site.path}",
+                               data.key_at(path + (key,)), f"languages in {site.path}: {', '.join(site.languages)}"))
+        elif not isinstance(text, str) or not text.strip():
+            found.append(error("wrong-type", f"'{name}' in {key!r} must be text, not {type_name(text)}",
+                               data.at(path + (key,)), hint))
+        else:
+            texts.append((str(key), " ".join(text.split())))
+    return Localised(tuple(texts))
 
 
 def _start(data: YamlData, i: int, found: list[Diagnostic]) -> dt.datetime | None:
@@ -90,11 +118,11 @@ def _start(data: YamlData, i: int, found: list[Diagnostic]) -> dt.datetime | Non
     return start.astimezone(dt.timezone.utc)
 
 
-def _scheduled(data: YamlData, i: int, found: list[Diagnostic]) -> Scheduled | None:
+def _scheduled(data: YamlData, i: int, found: list[Diagnostic], topic: str) -> Scheduled | None:
     value = data.value[i].get("scheduled")
     if value is None:
         return None
-    if not isinstance(value, dict) or not isinstance(value.get("topic"), str):
+    if not isinstance(value, dict) or not isinstance(value.get("topic"), (str, dict)):
         found.append(error("wrong-type", "'scheduled' must be a mapping with 'topic' and 'presenter'",
                            data.at((i, "scheduled")), "write 'topic: …' and 'presenter: …' under 'scheduled:'"))
         return None
@@ -103,4 +131,4 @@ def _scheduled(data: YamlData, i: int, found: list[Diagnostic]) -> Scheduled | N
     if not isinstance(presenter, str):
         found.append(error("wrong-type", "'presenter' must be text", data.at((i, "scheduled", "presenter"))))
         return None
-    return Scheduled(" ".join(value["topic"].split()), " ".join(presenter.split()))
+    return Scheduled(topic, " ".join(presenter.split())) if topic else None

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.model.diagnostics import Diagnostic, Location, error, has_errors
+from pipeline.model.locale import cldr_problem
 from pipeline.model.settings import (
     Language,
     ListFormat,
@@ -31,11 +32,13 @@ LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?\Z")
 # Every localised string the outputs use, with the fields it may hold. A renderer that calls
 # language.t("key") needs its key here: then a site.yaml without it, or with a field the code
 # does not fill ("{numero}"), is refused by `check` instead of failing halfway through a build.
+# Dates come from CLDR (model/locale.py): {date} "October 27, 2020", {day} "Tuesday, October 27, 2020",
+# {weekday} "Tuesday", {time} "15:00"; a pattern never spells out a date itself.
 STRINGS: dict[str, tuple[str, ...]] = {
     "announce_calendar": ("google",), "announce_calendar_file": ("ics",), "announce_join": ("link",),
-    "announce_opening": ("date", "duration", "number", "time", "weekday"),
-    "announce_subject": ("date", "number", "time", "weekday"), "announce_welcome": (), "announce_zones": (),
-    "zone_time": ("date", "offset", "time", "weekday", "zone"),
+    "announce_opening": ("date", "day", "duration", "number", "time", "weekday"),
+    "announce_subject": ("date", "day", "number", "time", "weekday"), "announce_welcome": (), "announce_zones": (),
+    "zone_time": ("date", "day", "offset", "time", "weekday", "zone"),
     "archive_columns": (), "archive_heading": (), "archive_link": (),
     "attendance": ("staff", "volunteers"), "attendance_staff": ("staff",), "attendance_volunteers": ("volunteers",),
     "call_language": ("language",), "cited_in": (), "event_title": ("number",), "footer": (), "greeting": (),
@@ -44,8 +47,8 @@ STRINGS: dict[str, tuple[str, ...]] = {
     "volunteer_topics": (),
     "other_versions": ("versions",), "scheduled": ("presenter", "topic"), "scheduled_topic": ("topic",),
     "signature": (), "subject": ("number", "topics"), "title": ("number",), "tools_heading": (),
-    "tools_page_intro": (), "tools_by_year": ("years",), "tools_year_intro": ("year",), "topic": ("n", "title"), "upcoming_call": ("date", "number", "time", "weekday"),
-    "upcoming_call_untimed": ("date", "number", "weekday"), "upcoming_columns": (), "upcoming_heading": (),
+    "tools_page_intro": (), "tools_by_year": ("years",), "tools_year_intro": ("year",), "topic": ("n", "title"), "upcoming_call": ("date", "day", "number", "time", "weekday"),
+    "upcoming_call_untimed": ("date", "day", "number", "weekday"), "upcoming_columns": (), "upcoming_heading": (),
     "upcoming_none": (),
     "upcoming_segment": ("presenter", "topic"), "upcoming_segment_topic": ("topic",),
     "followups_open_heading": (), "followups_answered_heading": (), "followups_subsection": (),
@@ -53,6 +56,8 @@ STRINGS: dict[str, tuple[str, ...]] = {
     "followups_columns": (), "followup_open": (), "followup_done": (), "followup_owner": ("owner",),
     "followup_no_owner": (), "followup_due": ("date",), "followup_call": ("number",),
     "followup_opened": ("age", "call"), "followup_answered": ("call",), "followup_answer_link": (),
+    "translations_intro": (), "translations_lacking": ("counts",), "state_final": (), "state_draft": (),
+    "state_outdated": (), "state_missing": (),
 }
 
 _TOP = ("title", "sender", "timezones", "wiki", "smtp", "lists", "interwiki", "languages")
@@ -62,8 +67,9 @@ _WIKI = ("base_url", "api_url", "page_prefix", "local_prefix", "category", "user
 _WIKI_OPTIONAL = ("max_page_kib",)
 _SMTP = ("host", "port", "starttls", "user", "password_env")
 _LIST = ("name", "address", "languages", "format")
-_LANGUAGE = ("name", "date", "months", "weekdays", "strings", "language_names")
-_LANGUAGE_REQUIRED = ("name", "date", "months", "weekdays", "strings")
+_LANGUAGE = ("name", "strings", "language_names")
+_LANGUAGE_REQUIRED = ("name", "strings")
+_LANGUAGE_OBSOLETE = ("date", "months", "weekdays")  # hand-written date formats: CLDR writes dates now
 
 
 def load_site(path: Path, display: str | None = None) -> tuple[Site | None, list[Diagnostic]]:
@@ -292,16 +298,21 @@ class _SiteReader:
         if not isinstance(item, dict):
             self.typed(path, dict, "a mapping")
             return None
-        self.problems += check_keys(self.data, path, _LANGUAGE, _LANGUAGE_REQUIRED, f"language '{code}'")
-        months, weekdays = item.get("months"), item.get("weekdays")
-        for key, size in (("months", 12), ("weekdays", 7)):
-            names = item.get(key)
-            if not isinstance(names, list) or len(names) != size:
-                found = f"{len(names)}" if isinstance(names, list) else "no list"
-                self.problems.append(error("wrong-type", f"'{key}' of '{code}' must list {size} names, not {found}",
-                                           self.data.at(path + (key,)),
-                                           "list the names in order, from January" if key == "months"
-                                           else "list the names in order, from Monday"))
+        self.problems += check_keys(self.data, path, _LANGUAGE + _LANGUAGE_OBSOLETE, _LANGUAGE_REQUIRED,
+                                    f"language '{code}'")
+        for key in _LANGUAGE_OBSOLETE:
+            if key in item:
+                self.problems.append(error(
+                    "obsolete-key", f"language '{code}' writes its own '{key}': dates, weekdays and months "
+                    "come from CLDR now", self.data.key_at(path + (key,)),
+                    f"remove '{key}'; the sentences take {{date}}, {{day}}, {{weekday}} and {{time}} as the "
+                    "language writes them"))
+        problem = cldr_problem(code)
+        if problem:
+            self.problems.append(error("unknown-locale", f"language '{code}': {problem}, so its dates and lists "
+                                       "cannot be written", self.data.key_at(path),
+                                       "use a code CLDR knows, such as en, es, ru, ar or pt-br"))
+            return None
         strings = item.get("strings") if isinstance(item.get("strings"), dict) else {}
         if "strings" in item and not isinstance(item.get("strings"), dict):
             self.typed(path + ("strings",), dict, "a mapping of string names to text",
@@ -318,13 +329,7 @@ class _SiteReader:
                 self.typed(path + ("strings", key), str, "text")
             elif key in STRINGS:
                 self.check_fields(path + ("strings", key), value, set(STRINGS[key]))
-        self.check_fields(path + ("date",), self.text(path + ("date",)),
-                          {"day", "day_ordinal", "month", "year", "weekday"})
-        if not isinstance(months, list) or not isinstance(weekdays, list) or len(months) != 12 or len(weekdays) != 7:
-            return None
-        return Language(code, self.text(path + ("name",)), self.text(path + ("date",)),
-                        tuple(map(str, months)), tuple(map(str, weekdays)),
-                        {str(k): str(v) for k, v in strings.items()},
+        return Language(code, self.text(path + ("name",)), {str(k): str(v) for k, v in strings.items()},
                         {str(k): str(v) for k, v in self.names(path + ("language_names",)).items()})
 
     def names(self, path: tuple[object, ...]) -> dict[object, object]:

@@ -85,7 +85,7 @@ def content_hash(content: Sequence[str]) -> str:
 
 def _content(call: Call, site: Site) -> list[str]:
     """Return the event's lines that subscribers see change: when, what, where."""
-    details = [line for line in (_segment(call, site), call.note, call.link) if line]
+    details = _details(call, site)
     return [
         f"DTSTART:{_utc(call.start)}",
         f"DTEND:{_utc(call.end)}",
@@ -103,7 +103,7 @@ def google_link(call: Call, site: Site) -> str:
 
     The form's documented parameters: text, dates (start/end in UTC), details, location.
     """
-    summary, details = _summary(call, site), [line for line in (_segment(call, site), call.note, call.link) if line]
+    summary, details = _summary(call, site), _details(call, site)
     query = {"action": "TEMPLATE", "text": summary, "dates": f"{_utc(call.start)}/{_utc(call.end)}",
              "details": "\n".join(details), "location": call.link}
     return "https://calendar.google.com/calendar/render?" + urlencode(query, safe="/", quote_via=quote)
@@ -114,9 +114,18 @@ def published_file(call: Call, site: Site) -> str:
     return f"{site.calendar_url.rstrip('/')}/{call.number_text}.ics" if site.calendar_url else ""
 
 
+def _details(call: Call, site: Site) -> list[str]:
+    """Return the lines of the event's description, in the call's language: segment, note, link."""
+    return [line for line in (_segment(call, site), call.note.text(call.language), call.link) if line]
+
+
+def _topic(call: Call) -> str:
+    return call.topics.text(call.language) or (call.scheduled.topic if call.scheduled else "")
+
+
 def _summary(call: Call, site: Site) -> str:
     summary = site.language(call.language).t("event_title", number=call.number_text)
-    return summary + f": {call.scheduled.topic}" if call.scheduled else summary
+    return summary + f": {_topic(call)}" if call.scheduled else summary
 
 
 def _segment(call: Call, site: Site) -> str:
@@ -124,9 +133,9 @@ def _segment(call: Call, site: Site) -> str:
         return ""
     language = site.language(call.language)
     if call.scheduled.presenter:
-        text = language.t("upcoming_segment", topic=call.scheduled.topic, presenter=call.scheduled.presenter)
+        text = language.t("upcoming_segment", topic=_topic(call), presenter=call.scheduled.presenter)
     else:
-        text = language.t("upcoming_segment_topic", topic=call.scheduled.topic)
+        text = language.t("upcoming_segment_topic", topic=_topic(call))
     return text[:1].upper() + text[1:] + "."
 
 

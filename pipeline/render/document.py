@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pipeline.model.archive import Archive
 from pipeline.model.calendar import Call
 from pipeline.model.digest import CatalogEntry, Digest, Topic
+from pipeline.model.locale import direction, list_pattern
+from pipeline.model.localised import Localised
 from pipeline.model.settings import Language, wiki_url
 
 
@@ -35,6 +37,8 @@ class Link:
     label: str
     url: str
     page: str = ""  # a page title on the wiki the archive lives on
+    lang: str = ""  # the label's language, when it is not the output's (a catalog name lacking a translation)
+    dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,46 @@ class Check:
     state: str  # "open", "answered", in the document's language
 
 
-Inline = str | Link | Check
+@dataclass(frozen=True)
+class Foreign:
+    """Text in another language than the output's, taken because a translation is lacking.
+
+    HTML and wikitext mark it (lang, dir), so that a screen reader reads it with the right voice;
+    plain text shows it as it is.
+    """
+
+    text: str
+    lang: str
+    dir: str = "ltr"
+
+
+Inline = str | Link | Check | Foreign
+
+
+def shown(text: Localised, language: Language) -> Inline:
+    """Return `text` for an output in `language`: plain if it is given in it, else marked as Foreign."""
+    value, code = text.pick(language.code)
+    return value if code == language.code else Foreign(value, code, direction(code))
+
+
+def entry_item(entry: CatalogEntry, language: Language) -> Paragraph:
+    """Return a catalog entry for readers of `language`: its name linked, " – ", its description.
+
+    Each in `language` where the catalog gives it, else in English and marked (Link.lang, Foreign).
+    """
+    url, page = entry.target(language.code)
+    name = shown(entry.names, language) if entry.names else entry.name
+    description = shown(entry.descriptions, language) if entry.descriptions else entry.description
+    link = (Link(name.text, url, page, name.lang, name.dir) if isinstance(name, Foreign)
+            else Link(str(name), url, page))
+    return (link, " – ", description)
+
+
+def plain(piece: Inline) -> str:
+    """Return the visible text of an inline piece."""
+    if isinstance(piece, Check):
+        return piece.state
+    return piece if isinstance(piece, str) else piece.label if isinstance(piece, Link) else piece.text
 Paragraph = tuple[Inline, ...]
 
 
@@ -95,29 +138,38 @@ def page_title(archive: Archive, digest: Digest) -> str:
 
 
 def fill(pattern: str, **values: Inline | Sequence[Inline]) -> Paragraph:
-    """Return `pattern` with its {fields} replaced by text or links, as inline pieces."""
+    """Return `pattern` with its {fields} replaced by text or links, as inline pieces.
+
+    As Language.t does, a text value ending in a full stop before the pattern's own keeps one.
+    """
     pieces: list[Inline] = []
+    stop_from_value = False
     for literal, name, spec, conversion in string.Formatter().parse(pattern):
         if literal:
-            pieces.append(literal)
+            pieces.append(literal[1:] if stop_from_value and literal.startswith(".") else literal)
+            stop_from_value = False
         if name is None:
             continue
         value = values[name]
-        if isinstance(value, (str, Link, Check)):
-            pieces.append(format(value, spec or "") if isinstance(value, str) else value)
+        if isinstance(value, (str, Link, Check, Foreign)):
+            text = format(value, spec or "") if isinstance(value, str) else value
+            if text:
+                pieces.append(text)
+                stop_from_value = isinstance(text, str) and text.endswith(".")
         else:
             pieces.extend(value)
-    return tuple(pieces)
+            stop_from_value = bool(value) and isinstance(value[-1], str) and value[-1].endswith(".")
+    return tuple(piece for piece in pieces if piece)
 
 
-def join_links(links: Sequence[Link], separator: str = ", ") -> list[Inline]:
-    """Return `links` separated by `separator`, as inline pieces."""
-    pieces: list[Inline] = []
-    for n, link in enumerate(links):
-        if n:
-            pieces.append(separator)
-        pieces.append(link)
-    return pieces
+def join_links(links: Sequence[Link], language: Language | None = None) -> list[Inline]:
+    """Return `links` as the language lists them ("A, B y C"; ", " between them without a language)."""
+    if language is None:
+        pieces: list[Inline] = []
+        for n, link in enumerate(links):
+            pieces += [", ", link] if n else [link]
+        return pieces
+    return list(fill(list_pattern(language.code, len(links)), **{f"v{n}": link for n, link in enumerate(links)}))
 
 
 def document(archive: Archive, digest: Digest) -> Document:
@@ -125,15 +177,15 @@ def document(archive: Archive, digest: Digest) -> Document:
     site = archive.site
     language = site.language(digest.language)
     meta = digest.meta
-    date_text = language.format_date(meta.date)
+    date_text = language.date(meta.date)
     sections = tuple(
         Section(language.t("topic", n=n, title=topic.title), topic) for n, topic in enumerate(digest.topics, 1))
     title = language.t("title", number=digest.number_text)
     own_title = page_title(archive, digest)
     page = Link(own_title, wiki_url(site, own_title), own_title)
-    versions = tuple(
+    versions = tuple(  # each named in its own language, and marked so: read in its own voice
         Link(site.language(other.language).name, wiki_url(site, page_title(archive, other)),
-             page_title(archive, other))
+             page_title(archive, other), other.language, direction(other.language))
         for other in archive.versions(meta.number) if other.id != digest.id)
     return Document(
         digest=digest, language=language, title=title,
@@ -152,18 +204,33 @@ def upcoming_lines(calls: Sequence[Call], language: Language) -> tuple[Paragraph
 
 def call_line(call: Call, language: Language) -> Paragraph:
     """Return "Call #010: Tuesday, September 15th 2020, 13:00 UTC – scheduled segment: … – join the call"."""
-    day = call.start.date()
     key = "upcoming_call" if call.timed else "upcoming_call_untimed"
-    pieces: list[Inline] = [language.t(key, number=call.number_text, weekday=language.weekdays[day.weekday()],
-                                       date=language.format_date(day), time=f"{call.start:%H:%M}")]
-    if call.scheduled and call.scheduled.presenter:
-        pieces.append(" – " + language.t("upcoming_segment", topic=call.scheduled.topic,
-                                         presenter=call.scheduled.presenter))
-    elif call.scheduled:
-        pieces.append(" – " + language.t("upcoming_segment_topic", topic=call.scheduled.topic))
+    pieces: list[Inline] = [language.t(key, number=call.number_text, **language.when(call.start))]
+    if call.scheduled:
+        pieces += merged([" – ", *segment(call, language, "upcoming_segment")])
     if call.link:
         pieces += [" – ", Link(language.t("meeting_link"), call.link)]
     return tuple(pieces)
+
+
+def merged(pieces: Sequence[Inline]) -> Paragraph:
+    """Return `pieces` with each run of adjacent plain texts made one."""
+    out: list[Inline] = []
+    for piece in pieces:
+        if isinstance(piece, str) and out and isinstance(out[-1], str):
+            out[-1] += piece
+        elif piece:
+            out.append(piece)
+    return tuple(out)
+
+
+def segment(call: Call, language: Language, key: str) -> Paragraph:
+    """Return the sentence `key` (upcoming_segment, scheduled) about the call's segment, its topic in `language`."""
+    assert call.scheduled is not None
+    topic = shown(call.topics, language) if call.topics else call.scheduled.topic
+    if call.scheduled.presenter:
+        return fill(language.strings[key], topic=topic, presenter=call.scheduled.presenter)
+    return fill(language.strings[f"{key}_topic"], topic=topic)
 
 
 def _opening(digest: Digest, language: Language, date_text: str, versions: Sequence[Link]) -> tuple[Paragraph, ...]:
@@ -188,5 +255,5 @@ def _opening(digest: Digest, language: Language, date_text: str, versions: Seque
         sentences.append(language.t("scheduled_topic", topic=meta.scheduled.topic))
     paragraphs: list[Paragraph] = [(" ".join(sentences),)]
     if versions:
-        paragraphs.append(fill(language.strings["other_versions"], versions=join_links(versions)))
+        paragraphs.append(fill(language.strings["other_versions"], versions=join_links(versions, language)))
     return tuple(paragraphs)

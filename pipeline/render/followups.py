@@ -12,6 +12,7 @@ import json
 import xml.etree.ElementTree as etree
 from collections.abc import Sequence
 
+from pipeline.model import locale
 from pipeline.model.archive import Archive
 from pipeline.model.digest import Topic
 from pipeline.model.followup_index import Row
@@ -60,7 +61,7 @@ def facts(row: Row, language: Language) -> list[Inline]:
     pieces: list[Inline] = [language.t("followup_owner", owner=row.owner) if row.owner
                             else language.t("followup_no_owner")]
     if row.due is not None:
-        pieces.append("; " + language.t("followup_due", date=language.format_date(row.due)))
+        pieces.append("; " + language.t("followup_due", date=locale.long_date(language.code, row.due)))
     return pieces
 
 

@@ -450,7 +450,9 @@ def test_what_publish_writes() -> None:
     archive = load_archive(DIGESTS, TEMPLATES, dt.date(2026, 1, 1))
     wanted = publishplan.wanted_pages(archive)
     assert [w.title for w in wanted][:2] == ["Wikimedia Clinics/001", "Wikimedia Clinics/002"]
-    assert [w.title for w in wanted][-3:] == ["Wikimedia Clinics/Tools and resources", "Wikimedia Clinics/Follow-ups",
+    assert [w.title for w in wanted][-5:] == ["Wikimedia Clinics/Tools and resources",
+                                              "Wikimedia Clinics/Tools and resources/es",
+                                              "Wikimedia Clinics/Translations", "Wikimedia Clinics/Follow-ups",
                                               "Wikimedia Clinics"]
     summaries = {w.title: w.summary for w in wanted}
     assert summaries["Wikimedia Clinics/006"] == "Digest of Wikimedia Clinic #006 (es)"

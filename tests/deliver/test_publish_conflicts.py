@@ -122,11 +122,11 @@ def test_a_person_s_edit_is_refused_until_overwrite_names_it(mediawiki: LocalWik
     assert f"--- {page} (revision {theirs} on the wiki, by Person)\n+++ {page} (to publish)\n" in dry.out
     assert "\n-* A line added by a person.\n" in dry.out and "\n+* The answer: ask on the village pump or" in dry.out
     assert f"would edit      {other}\n" in dry.err
-    assert "dry run: 0 to create, 1 to edit, 2 unchanged, 1 refused; nothing was changed" in dry.err
+    assert "dry run: 0 to create, 1 to edit, 3 unchanged, 1 refused; nothing was changed" in dry.err
 
     refused = publish(mediawiki, archive, "--yes")
     assert refused.status == 1 and refusal in refused.err and "\n-* A line added by a person.\n" in refused.out
-    assert "published: 0 created, 1 edited, 2 unchanged, 1 refused, 0 failed" in refused.err
+    assert "published: 0 created, 1 edited, 3 unchanged, 1 refused, 0 failed" in refused.err
     assert mediawiki.current(page)[0] == theirs  # type: ignore[index]  # their text intact
     assert "village pump or the help desk" in text_of(mediawiki, other)  # the other pages are published
 
@@ -146,7 +146,7 @@ def test_a_person_s_edit_is_refused_until_overwrite_names_it(mediawiki: LocalWik
     assert logged(archive, mediawiki, page) == latest["revid"]
 
     again = publish(mediawiki, archive, "--yes")
-    assert again.status == 0 and "published: 0 created, 0 edited, 4 unchanged, 0 refused, 0 failed" in again.err
+    assert again.status == 0 and "published: 0 created, 0 edited, 5 unchanged, 0 refused, 0 failed" in again.err
 
 
 def test_a_page_written_by_hand_before_the_first_publish_is_not_overwritten(mediawiki: LocalWiki,
@@ -157,7 +157,7 @@ def test_a_page_written_by_hand_before_the_first_publish_is_not_overwritten(medi
     assert result.status == 1
     assert (f"refused   {page}: the page exists, but publish never published it on this wiki (it is not in "
             f"publish-log.json): it may be someone's draft\n  revision {draft} by Person at ") in result.err
-    assert "published: 3 created, 0 edited, 0 unchanged, 1 refused, 0 failed" in result.err
+    assert "published: 4 created, 0 edited, 0 unchanged, 1 refused, 0 failed" in result.err
     assert text_of(mediawiki, page) == "A draft of the digest, by a person."
 
     forced = publish(mediawiki, archive, "--yes", "--overwrite", page.replace(" ", "_"))
@@ -221,7 +221,7 @@ def test_an_edit_racing_with_ours_is_an_edit_conflict(mediawiki: LocalWiki, arch
     assert (f'failed    {page}: edit conflict: revision {theirs[0]} by {who} ("an edit racing with the bot") was '
             f"saved after publish read revision {ours}; nothing was overwritten; run publish again to see their "
             "change\n") in result.err
-    assert "published: 0 created, 0 edited, 3 unchanged, 0 refused, 1 failed" in result.err
+    assert "published: 0 created, 0 edited, 4 unchanged, 0 refused, 1 failed" in result.err
     assert logged(archive, mediawiki, page) == ours
 
     racing.editor = None
@@ -269,9 +269,9 @@ def test_an_interrupted_publish_does_the_rest_exactly_once(mediawiki: LocalWiki,
     monkeypatch.setattr(publish_module, "Api", Api)
     result = publish(mediawiki, archive, "--yes")
     assert result.status == 0, result.err
-    assert "published: 2 created, 0 edited, 2 unchanged, 0 refused, 0 failed" in result.err
-    titles = [f"{prefix}/001", f"{prefix}/002", f"{prefix}/Tools and resources", prefix]
-    assert [len(mediawiki.history(title)) for title in titles] == [1, 1, 1, 1]
+    assert "published: 3 created, 0 edited, 2 unchanged, 0 refused, 0 failed" in result.err
+    titles = [f"{prefix}/001", f"{prefix}/002", f"{prefix}/Tools and resources", f"{prefix}/Translations", prefix]
+    assert [len(mediawiki.history(title)) for title in titles] == [1, 1, 1, 1, 1]
     assert set(PublishLog.load(archive / PUBLISH_LOG, mediawiki.api_url).entries) == set(titles)
 
 
@@ -343,7 +343,7 @@ def test_a_digest_saved_decomposed_is_published_and_then_unchanged(mediawiki: Lo
     assert first.status == 0, first.err
     assert "Topic 2: Fotos del Café" in text_of(mediawiki, f"{prefix_of(archive)}/001")
     again = publish(mediawiki, archive, "--yes")
-    assert again.status == 0 and "published: 0 created, 0 edited, 4 unchanged, 0 refused, 0 failed" in again.err
+    assert again.status == 0 and "published: 0 created, 0 edited, 5 unchanged, 0 refused, 0 failed" in again.err
 
 
 def test_a_page_moved_without_a_redirect_is_reported_as_moved(mediawiki: LocalWiki, archive: Path) -> None:

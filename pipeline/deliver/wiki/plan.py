@@ -108,6 +108,9 @@ def wanted_pages(archive: Archive) -> list[Wanted]:
         elif page.file == wikipages.FOLLOWUPS_FILE:
             found.append(Wanted(page.title, "List of the follow-ups promised on Wikimedia Clinics calls",
                                 page.text, source="the digests"))
+        elif page.file == wikipages.TRANSLATIONS_FILE:
+            found.append(Wanted(page.title, "Which digests of the Wikimedia Clinics exist in which language",
+                                page.text, source="the digests"))
         else:
             found.append(Wanted(page.title, "List of the tools and resources mentioned in the Wikimedia Clinics",
                                 page.text, source=archive.catalog.path))
@@ -249,7 +252,8 @@ def same_text(saved: str, text: str) -> bool:
 
 # How every edit summary of publish begins (wanted_pages): how its own edits are told from people's.
 OWN_SUMMARIES = ("Digest of Wikimedia Clinic #", "List of the tools and resources mentioned in the Wikimedia Clinics",
-                 "List of the follow-ups promised on Wikimedia Clinics calls", "Update the generated sections")
+                 "List of the follow-ups promised on Wikimedia Clinics calls",
+                 "Which digests of the Wikimedia Clinics exist in which language", "Update the generated sections")
 _ADOPTABLE = (Reason.NOT_OURS, Reason.EDITED, Reason.EDITED_INSIDE)
 
 

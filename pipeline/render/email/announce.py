@@ -17,9 +17,10 @@ from email.message import EmailMessage
 from pipeline.model.archive import Archive
 from pipeline.model.calendar import Call
 from pipeline.model.output import Output
+from pipeline.model.locale import date_time
 from pipeline.model.settings import Language, MailingList, Site
 from pipeline.render import calendar as ical
-from pipeline.render.document import Link, Paragraph, call_line, fill
+from pipeline.render.document import Link, Paragraph, call_line, fill, segment, shown
 from pipeline.render.email.letter import Bodies, ItemSection, Letter, frame, header_text
 from pipeline.render.email.mime import new_message, written
 
@@ -66,14 +67,12 @@ def compose(archive: Archive, call: Call) -> Letter:
     site = archive.site
     language = site.language(call.language)
     day = call.start.date()
-    when = {"number": call.number_text, "weekday": language.weekdays[day.weekday()],
-            "date": language.format_date(day), "time": f"{call.start:%H:%M}"}
+    when = {"number": call.number_text, **language.when(call.start)}
     opening: list[Paragraph] = [(language.t("announce_opening", duration=call.duration, **when),)]
     if call.scheduled:
-        key = "scheduled" if call.scheduled.presenter else "scheduled_topic"
-        opening.append((language.t(key, topic=call.scheduled.topic, presenter=call.scheduled.presenter),))
+        opening.append(segment(call, language, "scheduled"))
     if call.note:
-        opening.append((call.note,))
+        opening.append((shown(call.note, language),))
     opening += [(language.t("announce_welcome"),), fill(language.strings["announce_join"], link=Link(call.link, call.link)),
                 fill(language.strings["announce_calendar"], google=Link("Google Calendar", ical.google_link(call, site)))]
     if site.calendar_url:
@@ -84,39 +83,25 @@ def compose(archive: Archive, call: Call) -> Letter:
         ItemSection(language.t("announce_zones"), zone_lines(call, site, language)),
         ItemSection(language.t("upcoming_heading"), tuple(call_line(c, language) for c in later))) if section.items)
     title = language.t("event_title", number=call.number_text)
-    if call.scheduled:
-        title += f": {call.scheduled.topic}"
+    topic = call.topics.text(language.code) or (call.scheduled.topic if call.scheduled else "")
+    if topic:
+        title += f": {topic}"
     subject = language.t("announce_subject", **when)
-    if call.scheduled:
-        subject += f" – {call.scheduled.topic}"
+    if topic:
+        subject += f" – {topic}"
     return frame(site, language, title=title, code=language.code, sections=(), subject=subject,
-                 dateline=f"{when['weekday']}, {when['date']}, {when['time']} UTC", opening=tuple(opening),
+                 dateline=date_time(language.code, when["day"], f"{when['time']} UTC"), opening=tuple(opening),
                  appendix=appendix)
 
 
 def zone_lines(call: Call, site: Site, language: Language) -> tuple[Paragraph, ...]:
-    """Return the start of `call` in each of site.yaml's time zones: weekday, date, time, offset."""
+    """Return the start of `call` in each of site.yaml's time zones: city, day, time, offset, all from CLDR."""
     lines = []
     for name in site.timezones:
         local = call.start.astimezone(zoneinfo.ZoneInfo(name))
-        lines.append((language.t("zone_time", zone=zone_label(name), weekday=language.weekdays[local.weekday()],
-                                 date=language.format_date(local.date()), time=f"{local:%H:%M}",
-                                 offset=utc_offset(local)),))
+        lines.append((language.t("zone_time", zone=language.zone(name), offset=language.offset(local),
+                                 **language.when(local)),))
     return tuple(lines)
-
-
-def zone_label(name: str) -> str:
-    """Return a reader's name for an IANA zone: America/Mexico_City -> Mexico City."""
-    return name.rsplit("/", 1)[-1].replace("_", " ")
-
-
-def utc_offset(moment: dt.datetime) -> str:
-    """Return "UTC+2", "UTC−5" or "UTC+5:30" for an aware datetime."""
-    offset = moment.utcoffset() or dt.timedelta(0)
-    minutes = int(offset.total_seconds()) // 60
-    sign = "+" if minutes >= 0 else "\u2212"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 def built_date(call: Call) -> dt.datetime:

@@ -21,7 +21,7 @@ from pipeline import timing
 from pipeline.adapters.premailer import Inliner, PublicInliner, inliner
 from pipeline.model.archive import DEFAULT_TEMPLATES
 from pipeline.model.followups import CHECK_ATTR
-from pipeline.render.document import BLANK, Check, Link, Paragraph, collapsed
+from pipeline.render.document import BLANK, Check, Foreign, Inline, Link, Paragraph, collapsed
 from pipeline.render.email.letter import Letter
 
 
@@ -93,9 +93,25 @@ def _markup(html: str) -> Markup:
 
 def pieces_html(pieces: Paragraph) -> str:
     """Return generated text and links as HTML."""
-    return "".join(_anchor(piece.url, escape(piece.label)) if isinstance(piece, Link)
-                   else _box(piece.done, piece.state) if isinstance(piece, Check) else escape(piece)
-                   for piece in pieces)
+    return "".join(_piece_html(piece) for piece in pieces)
+
+
+def _piece_html(piece: Inline) -> str:
+    if isinstance(piece, Link) and piece.lang:
+        return (f'<a href="{escape(piece.url)}" lang="{escape(piece.lang)}" dir="{escape(piece.dir)}">'
+                f'{escape(piece.label)}</a>')
+    if isinstance(piece, Link):
+        return _anchor(piece.url, escape(piece.label))
+    if isinstance(piece, Foreign):
+        return foreign_html(piece)
+    if isinstance(piece, Check):
+        return _box(piece.done, piece.state)
+    return str(escape(piece))
+
+
+def foreign_html(piece: Foreign) -> str:
+    """Return text in another language than the letter's, marked so that it is read in its own voice."""
+    return f'<span lang="{escape(piece.lang)}" dir="{escape(piece.dir)}">{escape(piece.text)}</span>'
 
 
 def _box(done: bool, state: str) -> str:

@@ -28,7 +28,7 @@ from pipeline.model.diagnostics import Diagnostic, Location, warning
 from pipeline.model.digest import Digest
 from pipeline.model.output import Output
 from pipeline.model.settings import ListFormat, MailingList, Site, split_address
-from pipeline.render.document import Document, Link, document, fill
+from pipeline.render.document import Document, Link, document, entry_item, fill
 from pipeline.render.email.html import render_html
 from pipeline.render.email.letter import Bodies, ItemSection, Letter, fitted_subject, frame, header_text
 from pipeline.render.email.text import render_text
@@ -48,7 +48,7 @@ def compose(archive: Archive, doc: Document) -> Letter:
         opening = (*opening[:-1], (*opening[-1], " ", *on_meta))
     else:
         opening = (*opening, on_meta)
-    tools = tuple((Link(entry.name, entry.url, entry.page), " – " + entry.description) for entry in doc.tools)
+    tools = tuple(entry_item(entry, language) for entry in doc.tools)
     followups = tuple(ItemSection(part.heading, part.items) for part in doc.followups)
     appendix = tuple(section for section in (*followups, ItemSection(doc.tools_heading, tools),
                                              ItemSection(doc.upcoming_heading, doc.upcoming)) if section.items)

@@ -19,7 +19,7 @@ import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable, Sequence
 
 from pipeline.model.followups import CHECK_ATTR
-from pipeline.render.document import BLANK_RUN, Check, Link, Paragraph
+from pipeline.render.document import BLANK_RUN, Check, Foreign, Link, Paragraph
 from pipeline.render.email.letter import Letter
 
 
@@ -262,6 +262,8 @@ def pieces_words(pieces: Paragraph, links: Links) -> Words:
                 out.glue(f"[{links.number(piece.url)}]")
         elif isinstance(piece, Check):
             box(out, piece.done)
+        elif isinstance(piece, Foreign):
+            out.text(piece.text)
         else:
             out.text(piece)
     return out

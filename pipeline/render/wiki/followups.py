@@ -2,6 +2,7 @@
 main page's section that counts the open ones and links to it. Plain wikitext: no template is called."""
 from __future__ import annotations
 
+from pipeline.model import locale
 from pipeline.model.archive import Archive
 from pipeline.model.followup_index import Row
 from pipeline.model.settings import Language, wiki_url
@@ -36,7 +37,7 @@ def followups_page_text(archive: Archive, language: Language) -> str:
 def _row_cells(archive: Archive, writer: Writer, row: Row, language: Language) -> list[str]:
     """Return the cells of one item: id, what, owner, opened, due, status, where answered."""
     box = check(row.answer is not None, language)
-    due = (f'| data-sort-value="{row.due.isoformat()}" | {wikiescape.cell(language.format_date(row.due))}'
+    due = (f'| data-sort-value="{row.due.isoformat()}" | {wikiescape.cell(locale.long_date(language.code, row.due))}'
            if row.due else "|")
     answered: list[Inline] = []
     if row.answer is not None:

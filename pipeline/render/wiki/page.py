@@ -9,6 +9,7 @@ one-line HTML, which MediaWiki accepts and renders the same.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -20,7 +21,8 @@ from pipeline.model.digest import CATALOG_ATTR, CatalogEntry, Digest
 from pipeline.model.output import Output
 from pipeline.model.followups import CHECK_ATTR, PAGE_ATTR
 from pipeline.model.settings import Language, Site, wiki_url
-from pipeline.render.document import BLANK, Check, Inline, Link, Paragraph, document, fill, page_title
+from pipeline.render.document import (BLANK, Check, Foreign, Inline, Link, Paragraph, document, entry_item, fill,
+                                       page_title)
 from pipeline.render.followups import BOXES, with_followups
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.escape import Context
@@ -68,9 +70,13 @@ def page_text(archive: Archive, digest: Digest) -> str:
         parts.append(writer.items(part.items))
     if doc.tools:
         parts.append(heading_line(2, wikiescape.heading(doc.tools_heading)))
-        parts.append(writer.tools(doc.tools))
+        parts.append(writer.tools(doc.tools, doc.language))
     parts.append(writer.paragraph(navigation(archive, digest, doc.language)))
-    parts.append(category_link(archive.site.wiki.category))
+    site = archive.site
+    main = site.languages.get(site.default_language, doc.language)
+    if doc.language.direction != main.direction:  # the wiki lays its pages out in its own language's direction
+        parts = [f'<div lang="{doc.language.code}" dir="{doc.language.direction}">', *parts, "</div>"]
+    parts.append(category_link(site.wiki.category))
     return join_blocks(parts)
 
 
@@ -95,6 +101,11 @@ def navigation(archive: Archive, digest: Digest, language: Language) -> Paragrap
     if after is not None:
         parts.append(fill(language.strings["next_digest"], link=link(after)))
     return tuple(piece for n, part in enumerate(parts) for piece in ((" · ",) if n else ()) + part)
+
+
+def foreign_tokens(text: str, lang: str, direction: str, context: Context = wikiescape.RUNNING) -> list[Token]:
+    """Return text in another language than the page's, in <span lang=… dir=…>: read in its own voice."""
+    return [Markup(f'<span lang="{lang}" dir="{direction}">'), Text(text, context), Markup("</span>")]
 
 
 def join_blocks(parts: Iterable[str]) -> str:
@@ -162,22 +173,40 @@ class Writer:
     def _pieces(self, pieces: Sequence[Inline], context: Context = wikiescape.RUNNING) -> list[Token]:
         tokens: list[Token] = []
         for piece in pieces:
-            if isinstance(piece, Link):
+            if isinstance(piece, Link) and piece.lang:
+                tokens += [Markup(f'<span lang="{piece.lang}" dir="{piece.dir}">'), *self._document_link(piece),
+                           Markup("</span>")]
+            elif isinstance(piece, Link):
                 tokens += self._document_link(piece)
             elif isinstance(piece, Check):
                 tokens.append(box(piece.done, piece.state))
+            elif isinstance(piece, Foreign):
+                tokens += foreign_tokens(piece.text, piece.lang, piece.dir)
             else:
                 tokens.append(Text(piece, context))
         return tokens
 
-    def tools(self, entries: Iterable[CatalogEntry]) -> str:
+    def tools(self, entries: Iterable[CatalogEntry], language: Language) -> str:
         """Return "Tools and resources mentioned": each entry linked, then " – " and its description."""
-        return "\n".join(self.tool_line(entry) for entry in entries)
+        return "\n".join(self.tool_line(entry, language) for entry in entries)
 
-    def tool_line(self, entry: CatalogEntry) -> str:
-        """Return one list item: the entry's name linked, then " – " and its description."""
-        tokens = self._entry_link(entry, [Text(entry.name, wikiescape.LABEL)], entry.url)
-        tokens.append(Text(f" – {entry.description}", wikiescape.RUNNING))
+    def tool_line(self, entry: CatalogEntry, language: Language) -> str:
+        """Return one list item: the entry's name linked, then " – " and its description, in `language`.
+
+        A name or description the catalog lacks in `language` is the English one, in <span lang="en" dir="ltr">.
+        """
+        link, dash, description = entry_item(entry, language)
+        assert isinstance(link, Link)
+        url, page = entry.target(language.code)
+        target = entry if (url, page) == (entry.url, entry.page) else dataclasses.replace(entry, page=page, url=url)
+        tokens = self._entry_link(target, [Text(link.label, wikiescape.LABEL)], url)
+        if link.lang:
+            tokens = [Markup(f'<span lang="{link.lang}" dir="{link.dir}">'), *tokens, Markup("</span>")]
+        tokens.append(Text(str(dash), wikiescape.RUNNING))
+        if isinstance(description, Foreign):
+            tokens += foreign_tokens(description.text, description.lang, description.dir)
+        else:
+            tokens.append(Text(str(description), wikiescape.RUNNING))
         return f"* {join(tokens)}"
 
     def inline(self, el: etree.Element, context: Context = wikiescape.RUNNING, start: bool = False) -> str:
@@ -341,7 +370,9 @@ class Writer:
         entry = self.catalog.index.get(el.get(CATALOG_ATTR, "")) if el.get(CATALOG_ATTR) else None
         target = wikilink_target(el.get(PAGE_ATTR, ""), local=True) if el.get(PAGE_ATTR) else None
         if entry is not None:
-            out += self._entry_link(entry, label, href)
+            page = next((page for _, page, url in entry.pages if url == href), entry.page)  # the digest's language's
+            out += self._entry_link(entry if page == entry.page else dataclasses.replace(entry, page=page, url=href),
+                                    label, href)
         elif target is not None:
             out += wikilink(target, label)
         elif len(el) == 0 and (el.text or "") == href:

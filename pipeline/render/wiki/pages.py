@@ -20,15 +20,18 @@ from dataclasses import dataclass
 
 from pipeline import timing
 from pipeline.model.archive import Archive
+from pipeline.model.calendar import Call
 from pipeline.model.digest import Digest, Status
+from pipeline.model.locale import list_pattern
 from pipeline.model.output import Output
 from pipeline.model.settings import Language, wiki_url
 from pipeline.read.catalog import KINDS
-from pipeline.render.document import Inline, Link, fill, join_links, page_title
+from pipeline.render.document import Foreign, Inline, Link, fill, join_links, page_title, shown
 from pipeline.render.wiki import escape as wikiescape
 from pipeline.render.wiki.inline import Text, external, join, local_link
 from pipeline.render.wiki.followups import FOLLOWUPS_FILE, followups_page_text, followups_section_text, followups_title
 from pipeline.render.wiki.page import Writer, file_name, heading_line
+from pipeline.render.wiki.translations import TRANSLATIONS_FILE, translations_text, translations_title
 
 
 PAGES_FILE = "pages.json"
@@ -89,13 +92,13 @@ def published(archive: Archive) -> list[Digest]:
 
 
 def pages_of(archive: Archive) -> list[Page]:
-    """Return every whole page: one per final digest version, the tools page (or pages), the follow-ups page."""
+    """Return every whole page: one per final digest version, the tools pages, the translations page, the follow-ups page."""
     return digest_pages(archive) + archive_pages(archive)
 
 
 def archive_pages(archive: Archive) -> list[Page]:
-    """Return the whole pages made from the whole archive: the tools page (or pages), the follow-ups page."""
-    pages = tools_pages(archive)
+    """Return the whole pages made from the whole archive: the tools pages, the translations page, the follow-ups page."""
+    pages = tools_pages(archive) + tools_pages_in_languages(archive) + [translations_page(archive)]
     if archive.followups.ordered:  # an archive that never recorded a follow-up has no page of them
         pages.append(Page(followups_title(archive), FOLLOWUPS_FILE, text=followups_page(archive)))
     return pages
@@ -152,7 +155,7 @@ def _archive_row(archive: Archive, versions: Sequence[Digest], language: Languag
     names = " / ".join(local_link(page_title(archive, d), site.language(d.language).name, wikiescape.CELL)
                        for d in versions)
     return [f"| {local_link(page_title(archive, main), main.number_text, wikiescape.CELL)}",
-            f"| {wikiescape.cell(language.format_date(main.meta.date))}",
+            f"| {wikiescape.cell(language.date(main.meta.date))}",
             f"| {topics}".rstrip(), f"| {names}"]
 
 
@@ -177,12 +180,12 @@ def upcoming_section(archive: Archive) -> GeneratedSection:
         day = call.start.date()
         segment = ""
         if call.scheduled:
-            segment = call.scheduled.topic + (f" ({call.scheduled.presenter})" if call.scheduled.presenter else "")
+            segment = _topic_cell(call, language)
         lines += ["|-", f"| {wikiescape.cell(call.number_text)}",
-                  f"| {wikiescape.cell(language.weekdays[day.weekday()])}",
-                  f"| {wikiescape.cell(language.format_date(day))}", f"| {wikiescape.cell(f'{call.start:%H:%M}')}",
+                  f"| {wikiescape.cell(language.weekday(day, standalone=True))}",
+                  f"| {wikiescape.cell(language.date(day))}", f"| {wikiescape.cell(language.time(call.start))}",
                   f"| {join(external(call.link, [Text(language.t('meeting_link'), wikiescape.CELL.in_label())]))}",
-                  f"| {wikiescape.cell(segment)}".rstrip()]
+                  f"| {segment}".rstrip()]
     lines.append("|}")
     return GeneratedSection("upcoming", "\n".join(lines))
 
@@ -190,6 +193,17 @@ def upcoming_section(archive: Archive) -> GeneratedSection:
 def followups_section(archive: Archive) -> GeneratedSection:
     """Return "Follow-ups": how many are open, and a link to the page that lists them all."""
     return GeneratedSection("followups", followups_section_text(archive, _main_language(archive)))
+
+
+def _topic_cell(call: Call, language: Language) -> str:
+    """Return the call's scheduled topic (and presenter) in a table cell: the topic in `language`, or marked."""
+    assert call.scheduled is not None
+    piece = shown(call.topics, language) if call.topics else call.scheduled.topic
+    presenter = f" ({call.scheduled.presenter})" if call.scheduled.presenter else ""
+    if isinstance(piece, Foreign):
+        return (f'<span lang="{piece.lang}" dir="{piece.dir}">{wikiescape.cell(piece.text)}</span>'
+                + wikiescape.cell(presenter))
+    return wikiescape.cell(str(piece) + presenter)
 
 
 SECTIONS: tuple[Callable[[Archive], GeneratedSection], ...] = (upcoming_section, followups_section, archive_section)
@@ -260,47 +274,71 @@ def splice(page: str, sections: Sequence[GeneratedSection]) -> str:
 
 # ------------------------------------------------------------------ the tools page
 
-def tools_pages(archive: Archive) -> list[Page]:
+def tools_pages(archive: Archive, language: Language | None = None) -> list[Page]:
     """Return the tools page; split by year when it would be larger than the wiki takes (wiki.max_page_kib).
 
     The whole page grows with every call (about 750 bytes a call: a 2 MiB wiki refuses it near
     call 2,800). Split, "Tools and resources" lists every entry and links a page per year, each
     with the entries mentioned that year and the digests that mention them: no page grows after
     its year. A year too large for one page (thousands of calls) has a page per kind of entry.
+    With `language` (not the main one), the same pages in it, under "Tools and resources/es".
     """
-    title = tools_title(archive)
+    title = tools_title(archive) + (f"/{language.code}" if language else "")
+
+    def file(name: str) -> str:
+        return name.replace(".wiki", f".{language.code}.wiki") if language else name
+
     limit = archive.site.wiki.max_page_kib * 1024
-    whole = tools_page_text(archive)
+    whole = tools_page_text(archive, language=language)
     if len(whole.encode("utf-8")) <= limit:
-        return [Page(title, TOOLS_FILE, text=whole)]
+        return [Page(title, file(TOOLS_FILE), text=whole)]
     pages, parts = [], []
     for year in sorted({digest.meta.date.year for digest in published(archive)}):
-        text = tools_page_text(archive, year=year)
+        text = tools_page_text(archive, year=year, language=language)
         if len(text.encode("utf-8")) <= limit:
-            pages.append(Page(f"{title}/{year}", TOOLS_FILE.replace(".wiki", f"-{year}.wiki"), text=text))
+            pages.append(Page(f"{title}/{year}", file(TOOLS_FILE.replace(".wiki", f"-{year}.wiki")), text=text))
             parts.append((year, ()))
             continue
         kinds = []
         for kind in KINDS:
-            text = tools_page_text(archive, year=year, kind=kind)
+            text = tools_page_text(archive, year=year, kind=kind, language=language)
             if "\n* " in text:
-                label = _main_language(archive).t(f"kind_{kind}")
-                pages.append(Page(f"{title}/{year}/{label}", TOOLS_FILE.replace(".wiki", f"-{year}-{kind}.wiki"),
+                label = (language or _main_language(archive)).t(f"kind_{kind}")
+                pages.append(Page(f"{title}/{year}/{label}", file(TOOLS_FILE.replace(".wiki", f"-{year}-{kind}.wiki")),
                                   text=text))
                 kinds.append(label)
         parts.append((year, tuple(kinds)))
-    return [Page(title, TOOLS_FILE, text=tools_page_text(archive, years=parts)), *pages]
+    return [Page(title, file(TOOLS_FILE), text=tools_page_text(archive, years=parts, language=language)), *pages]
+
+
+def translations_page(archive: Archive) -> Page:
+    """Return "Wikimedia Clinics/Translations": each call in each language, as `clinics status` prints it."""
+    return Page(translations_title(archive), TRANSLATIONS_FILE, text=translations_text(archive, _main_language(archive)))
+
+
+def tools_pages_in_languages(archive: Archive) -> list[Page]:
+    """Return "…/Tools and resources/es" for each other language with published digests: the page in it.
+
+    A page per language, as Meta's translated pages are (Page/es): a reader of the Spanish digests
+    reads the catalog in Spanish, and a page holding every language side by side would be as many
+    times larger as there are languages, on a page that is split by year already as it grows.
+    """
+    main = _main_language(archive)
+    codes = sorted({d.language for d in published(archive)} - {main.code})
+    return [page for code in codes for page in tools_pages(archive, archive.site.language(code))]
 
 
 def tools_page_text(archive: Archive, year: int | None = None,
-                    years: Sequence[tuple[int, Sequence[str]]] = (), kind: str | None = None) -> str:
+                    years: Sequence[tuple[int, Sequence[str]]] = (), kind: str | None = None,
+                    language: Language | None = None) -> str:
     """Return "Wikimedia Clinics/Tools and resources": every entry by kind, with the digests citing it.
 
     With `year`, the page of that year: only the entries its digests cite (with `kind`, only
     those of that kind). With `years`, the index of a split page: every entry without its
-    digests, and a link to each year's page, or to each of a year's pages by kind.
+    digests, and a link to each year's page, or to each of a year's pages by kind. With
+    `language`, the page in that language (its names and descriptions, else English, marked).
     """
-    language = _main_language(archive)
+    language = language or _main_language(archive)
     writer = Writer(archive.site, archive.catalog)
     prefix = archive.site.wiki.page_prefix + "/"
     citing: dict[str, list[str]] = {}
@@ -317,16 +355,15 @@ def tools_page_text(archive: Archive, year: int | None = None,
                             else language.t("tools_year_intro", year=year), start=True)
     pieces = [intro] if intro else []
     if years:
-        title = tools_title(archive)
-        links: list[Inline] = []
+        title = tools_title(archive) + (f"/{language.code}" if language.code != _main_language(archive).code else "")
+        groups: list[list[Inline]] = []
         for year_of, kinds in years:
-            if links:
-                links.append(", ")
             if not kinds:
-                links.append(Link(str(year_of), wiki_url(archive.site, f"{title}/{year_of}"), f"{title}/{year_of}"))
+                groups.append([Link(str(year_of), wiki_url(archive.site, f"{title}/{year_of}"), f"{title}/{year_of}")])
                 continue
             pages = [Link(k, wiki_url(archive.site, f"{title}/{year_of}/{k}"), f"{title}/{year_of}/{k}") for k in kinds]
-            links += [f"{year_of} (", *join_links(pages), ")"]
+            groups.append([f"{year_of} (", *join_links(pages, language), ")"])
+        links = list(fill(list_pattern(language.code, len(groups)), **{f"v{n}": g for n, g in enumerate(groups)}))
         pieces += ["\n\n", writer.paragraph(fill(language.strings["tools_by_year"], years=links))]
     cited_in = f"\n** {wikiescape.text(language.t('cited_in'))}: "
     kinds = KINDS if kind is None else (kind,)
@@ -339,7 +376,7 @@ def tools_page_text(archive: Archive, year: int | None = None,
             pieces.append("\n\n")
         pieces.append(heading_line(2, wikiescape.heading(language.t(f"kind_{kind}"))))
         for entry in entries:
-            pieces += ("\n", writer.tool_line(entry))
+            pieces += ("\n", writer.tool_line(entry, language))
             links = citing.get(entry.id)
             if links:
                 pieces.append(cited_in)

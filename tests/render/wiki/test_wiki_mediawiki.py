@@ -229,18 +229,16 @@ def test_publish_creates_every_page_once_and_keeps_the_hand_written_parts(
 
     dry = publish(mediawiki, example)
     assert dry.status == 0, dry.err
-    assert "dry run: 12 to create, 1 to edit, 0 unchanged, 0 refused" in dry.err
+    assert "dry run: 14 to create, 1 to edit, 0 unchanged, 0 refused" in dry.err
     assert "+== Archive of digests of past calls ==" in dry.out and "-a stale table" in dry.out
     assert all(mediawiki.current(title) is None for title in titles)  # a dry run edits nothing
 
     first = publish(mediawiki, example, "--yes")
     assert first.status == 0, first.err
-    assert "published: 12 created, 1 edited, 0 unchanged, 0 refused, 0 failed" in first.err
+    assert "published: 14 created, 1 edited, 0 unchanged, 0 refused, 0 failed" in first.err
     revisions = {title: mediawiki.current(title) for title in [*titles, main_title]}
     for page in wikipages.pages_of(archive):
-        text = (wikitext.page_text(archive, page.digest) if page.digest
-                else wikipages.followups_page(archive) if page.file == wikipages.FOLLOWUPS_FILE
-                else wikipages.tools_page_text(archive))
+        text = wikitext.page_text(archive, page.digest) if page.digest else page.text
         assert revisions[page.title][1] == text.rstrip("\n")  # type: ignore[index]
     main = revisions[main_title][1]  # type: ignore[index]
     before, generated = main.split("<!-- clinics:begin upcoming", 1)  # added before the archive's markers
@@ -254,7 +252,7 @@ def test_publish_creates_every_page_once_and_keeps_the_hand_written_parts(
 
     second = publish(mediawiki, example, "--yes")
     assert second.status == 0, second.err
-    assert "published: 0 created, 0 edited, 13 unchanged, 0 refused, 0 failed" in second.err
+    assert "published: 0 created, 0 edited, 15 unchanged, 0 refused, 0 failed" in second.err
     assert {title: mediawiki.current(title) for title in revisions} == revisions
     assert (example / PUBLISH_LOG).read_bytes() == log
 
@@ -274,5 +272,5 @@ def test_publish_refuses_a_main_page_with_a_broken_marker(mediawiki: LocalWiki, 
     assert ("refused   Wikimedia Clinics/Broken: the markers of the generated section 'archive' appear 1 (begin) "
             "and 0 (end) times, not once each") in result.err
     assert "hint: restore exactly one '<!-- clinics:begin archive" in result.err
-    assert "published: 12 created, 0 edited, 0 unchanged, 1 refused, 0 failed" in result.err  # the rest goes on
+    assert "published: 14 created, 0 edited, 0 unchanged, 1 refused, 0 failed" in result.err  # the rest goes on
     assert mediawiki.current(title)[0] == revision  # type: ignore[index]

@@ -93,10 +93,10 @@ def test_a_title_no_wikilink_can_name_becomes_an_external_link(settings: Archive
     entry = settings.catalog.get("trust-and-safety")
     odd = replace(entry, page="m:Trust [and] Safety")
     writer = wikitext.Writer(settings.site, settings.catalog)
-    assert writer.tool_line(odd) == ("* [https://meta.wikimedia.org/wiki/Trust_and_Safety Trust and Safety team] – "
+    assert writer.tool_line(odd, settings.site.language("en")) == ("* [https://meta.wikimedia.org/wiki/Trust_and_Safety Trust and Safety team] – "
                                      + entry.description)
     category = replace(entry, page="m:Category:Safety")
-    assert writer.tool_line(category).startswith("* [[:Category:Safety|Trust and Safety team]] – ")
+    assert writer.tool_line(category, settings.site.language("en")).startswith("* [[:Category:Safety|Trust and Safety team]] – ")
 
 
 def test_the_spanish_page_of_call_006(example: Archive) -> None:
@@ -105,7 +105,8 @@ def test_the_spanish_page_of_call_006(example: Archive) -> None:
     assert page_title(example, digest) == "Wikimedia Clinics/006"
     assert text.startswith("Este es un resumen de la llamada en línea Clínica Wikimedia n.º 006, celebrada el "
                            "16 de julio de 2020.")
-    assert "\n\nEste resumen también está disponible en [[Wikimedia Clinics/006/en|English]].\n\n" in text
+    assert ("\n\nEste resumen también está disponible en <span lang=\"en\" dir=\"ltr\">"
+            "[[Wikimedia Clinics/006/en|English]]</span>.\n\n") in text
     headings = re.findall(r"^(==+) (.*) \1$", text, re.MULTILINE)
     assert [h for level, h in headings if level == "=="] == [
         "Tema 1: Introducción", "Tema 2: Impacto de la pandemia en los afiliados",
@@ -113,7 +114,8 @@ def test_the_spanish_page_of_call_006(example: Archive) -> None:
         "Herramientas y recursos mencionados"]
     assert "== Tema 1: Introducción ==\n=== Principios básicos ===\nLas Clínicas son" in text
     assert "* Claudia, de [[Wikimedia México]]:\n** Planteó" in text
-    assert "\n* [https://meet.jit.si/ Jitsi Meet] – A free and open-source" in text
+    assert "\n* [https://meet.jit.si/ Jitsi Meet] – Un servicio de videoconferencia libre" in text
+    assert "\n* [[Trust and Safety|Equipo de Confianza y Seguridad]] – El equipo" in text
     assert text.endswith("\n\n← Anterior: [[Wikimedia Clinics/005|Resumen de la Clínica Wikimedia n.º 005]] · "
                          "[[Wikimedia Clinics|Archivo de resúmenes de llamadas anteriores]] · Siguiente: "
                          "[[Wikimedia Clinics/007|Resumen de la Clínica Wikimedia n.º 007]] →\n\n"
@@ -135,8 +137,9 @@ def test_the_english_version_links_back(example: Archive) -> None:
     digest = next(d for d in example.digests if d.id == "006.en")
     text = wikitext.page_text(example, digest)
     assert page_title(example, digest) == "Wikimedia Clinics/006/en"
-    assert "held on July 16th 2020, in Spanish." in text
-    assert "This digest is also available in [[Wikimedia Clinics/006|Español]]." in text
+    assert "held on July 16, 2020, in Spanish." in text
+    assert ("This digest is also available in <span lang=\"es\" dir=\"ltr\">[[Wikimedia Clinics/006|Español]]"
+            "</span>.") in text
 
 
 def test_every_page_links_only_what_its_digest_links(example: Archive) -> None:
@@ -164,12 +167,13 @@ def test_every_page_links_only_what_its_digest_links(example: Archive) -> None:
 def test_pages_json_and_files(example: Archive) -> None:
     outputs = {o.path: o.data.decode() for o in wikipages.render(example)}
     assert sorted(outputs) == ["wiki/follow-ups.wiki", "wiki/main-page-sections.wiki", "wiki/pages.json",
-                               "wiki/tools-and-resources.wiki"]
+                               "wiki/tools-and-resources.es.wiki", "wiki/tools-and-resources.wiki",
+                               "wiki/translations.wiki"]
     pages = json.loads(outputs["wiki/pages.json"])
     assert pages["Wikimedia Clinics/006"] == "006.es.wiki" and pages["Wikimedia Clinics/006/en"] == "006.en.wiki"
     assert pages["Wikimedia Clinics/Tools and resources"] == "tools-and-resources.wiki"
     assert pages["Wikimedia Clinics/Follow-ups"] == "follow-ups.wiki"
-    assert list(pages) == sorted(pages) and len(pages) == 12
+    assert list(pages) == sorted(pages) and len(pages) == 14
 
 
 def test_the_archive_table(example: Archive) -> None:
@@ -177,7 +181,7 @@ def test_the_archive_table(example: Archive) -> None:
     assert text.startswith(wikipages.begin_marker("archive") + "\n== Archive of digests of past calls ==\n"
                            '{| class="wikitable"\n! # !! Date !! Topics !! Language\n|-\n')
     assert text.endswith("|}\n<!-- clinics:end archive -->\n")
-    assert ("|-\n| [[Wikimedia Clinics/006|006]]\n| July 16th 2020\n"
+    assert ("|-\n| [[Wikimedia Clinics/006|006]]\n| July 16, 2020\n"
             "| Impacto de la pandemia en los afiliados; Apoyo que se necesita de la Fundación<br />"
             "Impact of the pandemic on affiliates; Needed support from the Foundation\n"
             "| [[Wikimedia Clinics/006|Español]] / [[Wikimedia Clinics/006/en|English]]\n") in text
@@ -190,10 +194,10 @@ def test_the_upcoming_calls_table(example: Archive) -> None:
     text = wikipages.main_sections_text(example)
     assert text.startswith(wikipages.begin_marker("upcoming") + "\n== Upcoming calls ==\n{| class=\"wikitable\"\n"
                            "! # !! Weekday !! Date !! Time (UTC) !! Meeting link !! Scheduled topic\n"
-                           "|-\n| 010\n| Tuesday\n| September 15th 2020\n| 13:00\n"
+                           "|-\n| 010\n| Tuesday\n| September 15, 2020\n| 13:00\n"
                            "| [https://meet.google.com/wmc-clin-010 join the call]\n"
                            "| Abstract Wikipedia (Denny Vrandečić)\n|-\n| 011\n")
-    assert "|-\n| 012\n| Tuesday\n| October 27th 2020\n| 15:00\n" in text
+    assert "|-\n| 012\n| Tuesday\n| October 27, 2020\n| 15:00\n" in text
     assert text.index(wikipages.end_marker("upcoming")) < text.index(wikipages.begin_marker("archive"))
 
 
@@ -249,8 +253,8 @@ def test_a_tools_page_larger_than_the_wiki_takes_is_split_by_year(example: Archi
     assert second.title == "Wikimedia Clinics/Tools and resources/2021"
     assert len(wikipages.tools_page_text(archive).encode("utf-8")) > 6 * 1024  # too large whole
     assert all(len(page.text.encode("utf-8")) <= 6 * 1024 for page in pages)
-    assert ("\n\nThe digests that mention each one, by year: [[Wikimedia Clinics/Tools and resources/2020|2020]], "
-            "[[Wikimedia Clinics/Tools and resources/2021|2021]].\n\n") in index.text
+    assert ("\n\nThe digests that mention each one, by year: [[Wikimedia Clinics/Tools and resources/2020|2020]] "
+            "and [[Wikimedia Clinics/Tools and resources/2021|2021]].\n\n") in index.text
     assert "Mentioned in" not in index.text
     assert index.text.count("\n* ") == len(example.catalog.entries)  # every entry, cited or not
     assert first.text.startswith("Every tool and resource mentioned on a Wikimedia Clinic call in 2020, with the "
@@ -258,6 +262,19 @@ def test_a_tools_page_larger_than_the_wiki_takes_is_split_by_year(example: Archi
     assert "[[Wikimedia Clinics/006|006]]" in second.text and "[[Wikimedia Clinics/006|006]]" not in first.text
     assert len(mentions([first, second])) >= len(mentions([whole]))  # every mention, in its year
     assert {p.title for p in wikipages.pages_of(archive)} >= {p.title for p in pages}
+
+
+def test_the_tools_page_in_another_language_is_split_the_same_way(example: Archive) -> None:
+    archive, _ = split_at(example, 7, later=frozenset({6, 7, 8, 9}))  # Spanish, marked English: larger
+    index, first, second = wikipages.tools_pages_in_languages(archive)
+    assert (index.title, index.file) == ("Wikimedia Clinics/Tools and resources/es", "tools-and-resources.es.wiki")
+    assert (first.title, first.file) == ("Wikimedia Clinics/Tools and resources/es/2020",
+                                         "tools-and-resources-2020.es.wiki")
+    assert second.title == "Wikimedia Clinics/Tools and resources/es/2021"
+    assert ("Los resúmenes que mencionan cada uno, por año: [[Wikimedia Clinics/Tools and resources/es/2020|2020]] "
+            "y [[Wikimedia Clinics/Tools and resources/es/2021|2021]].") in index.text
+    assert first.text.startswith("Todas las herramientas y recursos mencionados en una Clínica Wikimedia en 2020")
+    assert all(len(page.text.encode("utf-8")) <= 7 * 1024 for page in (index, first, second))
 
 
 def test_a_year_too_large_for_one_page_has_a_page_per_kind(example: Archive) -> None:
@@ -309,7 +326,7 @@ def test_make_wiki_builds_only_the_wiki(tmp_path: Path) -> None:
     files = sorted(p.name for p in (out / "wiki").iterdir())
     assert files == ["001.wiki", "002.wiki", "003.wiki", "004.wiki", "005.wiki", "006.en.wiki", "006.es.wiki",
                      "007.wiki", "008.wiki", "009.wiki", "follow-ups.wiki", "main-page-sections.wiki", "pages.json",
-                     "tools-and-resources.wiki"]
+                     "tools-and-resources.es.wiki", "tools-and-resources.wiki", "translations.wiki"]
     assert not (out / "email").exists()
     before = {p.name: p.read_bytes() for p in (out / "wiki").iterdir()}
     second = run_cli("build", "--only", "wiki", "--out", out, "--today", "2026-01-01")
