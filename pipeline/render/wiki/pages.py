@@ -152,11 +152,17 @@ def _archive_row(archive: Archive, versions: Sequence[Digest], language: Languag
     main = versions[0]
     site = archive.site
     topics = "<br />".join(wikiescape.cell("; ".join(_topic_titles(d))) for d in versions)
-    names = " / ".join(local_link(page_title(archive, d), site.language(d.language).name, wikiescape.CELL)
+    names = " / ".join(_in_own_language(local_link(page_title(archive, d), site.language(d.language).name,
+                                                   wikiescape.CELL), site.language(d.language), language)
                        for d in versions)
     return [f"| {local_link(page_title(archive, main), main.number_text, wikiescape.CELL)}",
             f"| {wikiescape.cell(language.date(main.meta.date))}",
             f"| {topics}".rstrip(), f"| {names}"]
+
+
+def _in_own_language(wikitext: str, own: Language, page: Language) -> str:
+    """Return `wikitext` (a language's name, in that language) marked with its language on a page in another."""
+    return wikitext if own.code == page.code else f'<span lang="{own.code}" dir="{own.direction}">{wikitext}</span>'
 
 
 def _topic_titles(digest: Digest) -> tuple[str, ...]:

@@ -184,7 +184,8 @@ def test_the_archive_table(example: Archive) -> None:
     assert ("|-\n| [[Wikimedia Clinics/006|006]]\n| July 16, 2020\n"
             "| Impacto de la pandemia en los afiliados; Apoyo que se necesita de la Fundación<br />"
             "Impact of the pandemic on affiliates; Needed support from the Foundation\n"
-            "| [[Wikimedia Clinics/006|Español]] / [[Wikimedia Clinics/006/en|English]]\n") in text
+            "| <span lang=\"es\" dir=\"ltr\">[[Wikimedia Clinics/006|Español]]</span> / "
+            "[[Wikimedia Clinics/006/en|English]]\n") in text
     numbers = re.findall(r"^\| \[\[Wikimedia Clinics/\d+\|(\d+)\]\]$", text, re.MULTILINE)
     assert numbers == sorted(numbers) == ["001", "002", "003", "004", "005", "006", "007", "008", "009"]
     assert "| Universal Code of Conduct\n" in text  # the introduction is not a topic
