@@ -386,6 +386,8 @@ class WikiReading:
             return f"\n{self._visible(node.contents)}\n"
         if name in _WIKI_INLINE:
             return self._visible(node.contents)
+        if name == "span" and {str(a.name) for a in node.attributes} == {"lang", "dir"}:
+            return self._visible(node.contents)  # text in another language, marked for screen readers
         raise AssertionError(f"markup in the wikitext: {str(node)!r}")
 
     def targets(self, site: Site) -> list[str]:

@@ -82,6 +82,12 @@ class Preview(http.server.ThreadingHTTPServer):
         self.hosts = {f"{name}:{port}" for name in ("127.0.0.1", "localhost", "[::1]", str(host))}
         self.loopback = is_loopback(str(host))
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Say nothing of a browser that went away before its answer was written (a page left or reloaded)."""
+        if isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipeError, ConnectionResetError …
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 class Handler(http.server.BaseHTTPRequestHandler):
     server: Preview

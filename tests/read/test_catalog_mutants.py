@@ -36,9 +36,10 @@ def read(tmp_path: Path, site: Site, text: str) -> tuple[Catalog, list[str]]:
 def test_a_correct_entry(tmp_path: Path, site: Site) -> None:
     catalog, problems = read(tmp_path, site, ENTRY + "  aliases: [' the SQL tool ', Q]\n")
     assert problems == []
-    assert catalog.entries == (CatalogEntry(id="quarry", name="Quarry", description="SQL.", kind="tool",
-                                            url="https://quarry.wmcloud.org/", page="",
-                                            aliases=("the SQL tool", "Q"), location=Location(SHOWN, 1, 3)),)
+    [entry] = catalog.entries
+    assert (entry.id, entry.name, entry.description, entry.kind, entry.url, entry.page, entry.aliases,
+            entry.location) == ("quarry", "Quarry", "SQL.", "tool", "https://quarry.wmcloud.org/", "",
+                                ("the SQL tool", "Q"), Location(SHOWN, 1, 3))
     assert catalog.path == SHOWN
     assert catalog.lookup("THE  sql tool") is catalog.entries[0] and catalog.lookup("q") is catalog.entries[0]
 
@@ -50,19 +51,27 @@ def test_a_field_that_is_not_text(tmp_path: Path, site: Site, key: str, line: in
         ("id", "quarry"), ("name", "Quarry"), ("description", "SQL."), ("kind", "tool"),
         ("url", "https://quarry.wmcloud.org/")))
     catalog, problems = read(tmp_path, site, "-" + text[1:])
-    assert problems == [f"{SHOWN}:{line}:{column}: error[wrong-type]: '{key}' must be text"]
+    localised = key in ("name", "description")  # either may be given per language
+    expected = f"{SHOWN}:{line}:{column}: error[wrong-type]: '{key}' must be text"
+    if localised:
+        expected += (", or a mapping of languages to text\n  hint: write '{key}: …' in en, or one per language: "
+                     f"'{key}: {{en: …, es: …}}'").replace("{key}", key)
+    assert problems == [expected]
     assert catalog.entries == ()
 
 
 def test_a_page_that_is_not_text(tmp_path: Path, site: Site) -> None:
     text = ENTRY.replace("  url: https://quarry.wmcloud.org/\n", "  page: [m, Quarry]\n")
-    assert read(tmp_path, site, text)[1] == [f"{SHOWN}:5:9: error[wrong-type]: 'page' must be text"]
+    assert read(tmp_path, site, text)[1] == [
+        f"{SHOWN}:5:9: error[wrong-type]: 'page' must be text, or a mapping of languages to text\n  hint: write "
+        "'page: …' in en, or one per language: 'page: {en: …, es: …}'"]
 
 
-@pytest.mark.parametrize("aliases", ['"SQL"', "[SQL, ' ']", "[SQL, 3]", "{a: b}", "[SQL, '']"])
+@pytest.mark.parametrize("aliases", ['"SQL"', "[SQL, ' ']", "[SQL, 3]", "{en: b}", "[SQL, '']"])
 def test_aliases_must_be_a_list_of_names(tmp_path: Path, site: Site, aliases: str) -> None:
     catalog, problems = read(tmp_path, site, ENTRY + f"  aliases: {aliases}\n")
-    assert problems == [f"{SHOWN}:6:12: error[wrong-type]: 'aliases' must be a list of names"]
+    assert problems == [f"{SHOWN}:6:12: error[wrong-type]: 'aliases' must be a list of names, or one list per "
+                        "language\n  hint: write 'aliases: [T&S]' or 'aliases: {en: [T&S], es: [CyS]}'"]
     assert catalog.entries == ()
 
 
@@ -110,13 +119,13 @@ def test_a_page_becomes_its_address(tmp_path: Path, site: Site) -> None:
     catalog, problems = read(tmp_path, site, text)
     assert problems == []
     assert catalog.entries[0].url == "https://es.wikipedia.org/wiki/Wikipedia:Caf%C3%A9"
-    assert catalog.entries[0].page == "w:es:Wikipedia:Café "
+    assert catalog.entries[0].page == "w:es:Wikipedia:Café"  # spaces around a title are not part of it
 
 
 @pytest.mark.parametrize("page, problem", [
     ("Quarry", "page 'Quarry' has no interwiki prefix"),
     ("xx:Quarry", "unknown interwiki prefix 'xx' in page 'xx:Quarry'"),
-    ("'m: '", "unknown interwiki prefix 'm' in page 'm: '"),
+    ("'m: '", "unknown interwiki prefix 'm' in page 'm:'"),
 ])
 def test_a_page_without_a_known_prefix(tmp_path: Path, site: Site, page: str, problem: str) -> None:
     found = read(tmp_path, site, ENTRY.replace("url: https://quarry.wmcloud.org/", f"page: {page}"))[1]

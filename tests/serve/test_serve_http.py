@@ -143,3 +143,21 @@ def test_a_port_in_use_is_a_clean_error(served: Server) -> None:
                      cwd=served.digests.parent)
     assert result.status == 1
     assert "Address already in use" in result.err and "choose another with --port" in result.err
+
+
+def test_a_browser_gone_before_its_answer_is_not_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    """A page left or reloaded while an answer is written breaks the pipe: that is no error of the preview's."""
+    from pipeline.serve.server import Preview
+
+    server = Preview.__new__(Preview)  # its error handler only: no socket, no session
+    for gone in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "Connection reset by peer")):
+        try:
+            raise gone
+        except ConnectionError:
+            server.handle_error(None, ("127.0.0.1", 1))
+    assert capsys.readouterr().err == ""
+    try:
+        raise ValueError("a real fault")
+    except ValueError:
+        server.handle_error(None, ("127.0.0.1", 1))
+    assert "ValueError: a real fault" in capsys.readouterr().err  # still reported

@@ -51,7 +51,7 @@ def test_the_follow_ups_page_is_one_sortable_table_open_ones_first(mediawiki: Lo
     body = [[cell.text_content().strip() for cell in row] for row in rows[1:]]
     assert [row[0] for row in body] == ["002-1", "001-1", "001-2", "ts-small-wikis"]
     assert [row[5] for row in body] == ["☐ open", "☑ answered", "☑ answered", "☑ answered"]
-    assert body[0][4] == "August 1st 2020"
+    assert body[0][4] == "August 1, 2020"
     sort_values = [cell.get("data-sort-value") for row in rows[1:] for cell in row if cell.get("data-sort-value")]
     assert sort_values[:2] == ["00002", "2020-08-01"]  # the Opened and Due columns sort by call and by date
     assert boxes(rendered.html) == [("☐", "open"), ("☑", "answered"), ("☑", "answered"), ("☑", "answered")]
@@ -99,5 +99,5 @@ def test_wiki_syntax_in_an_item_stays_text_everywhere(mediawiki: LocalWiki, tmp_
     assert cells[1:3] == [hostile, "{{owner}} |-||x"]
     later = lxml_html.fromstring(f"<div>{mediawiki.parse(texts[2], 'Wikimedia Clinics/002').html}</div>")
     items = [li.text_content() for li in later.iter("li") if "001-1" in li.text_content()]
-    assert items == [f"☐ 001-1: {hostile} – owner: {{{{owner}}}} |-||x; due July 1st 2020; opened on call #001; "
+    assert items == [f"☐ 001-1: {hostile} – owner: {{{{owner}}}} |-||x; due July 1, 2020; opened on call #001; "
                      "calls since: 1"]
