@@ -196,7 +196,8 @@ def main(argv: list[str]) -> int:
     mutmut = str(Path(sys.executable).parent / "mutmut")
     work = ROOT / "mutants" / args.module
     if args.again and (work / "mutants" / "mutmut-stats.json").exists():
-        names = sorted(n for n, c in results(work, target).items() if c not in KILLED | TIMEOUT)
+        listed = equivalents()
+        names = sorted(n for n, c in results(work, target).items() if c not in KILLED | TIMEOUT and n not in listed)
         if not names:
             names = list(target.mutants)
     else:
