@@ -238,3 +238,11 @@ def test_a_suggestion_names_three_ids_at_most(tmp_path: Path, site: Site) -> Non
     catalog, problems = read(tmp_path, site, text)
     assert problems == []
     assert catalog.suggest("quarry-x") == "did you mean 'quarry-e' or 'quarry-d' or 'quarry-c'?"
+
+
+def test_a_catalog_not_a_list_is_shown_where_it_starts_and_the_path_as_given(tmp_path: Path, site: Site) -> None:
+    assert read(tmp_path, site, "# the catalog\nid: quarry\n")[1][0].startswith(f"{SHOWN}:2:1: error[wrong-type]")
+    path = tmp_path / "catalog.yaml"
+    path.write_text(ENTRY, encoding="utf-8")
+    catalog, problems = load_catalog(path, site)
+    assert problems == [] and catalog.path == str(path) and catalog.entries[0].location.path == str(path)
