@@ -246,3 +246,21 @@ def test_a_catalog_not_a_list_is_shown_where_it_starts_and_the_path_as_given(tmp
     path.write_text(ENTRY, encoding="utf-8")
     catalog, problems = load_catalog(path, site)
     assert problems == [] and catalog.path == str(path) and catalog.entries[0].location.path == str(path)
+
+
+@pytest.mark.parametrize("budget, hint", [
+    (1, "add an entry"), (2, "add an entry"), (3, "add an entry"), (4, "add an entry"), (5, "did you mean 'xbcde'?"),
+])
+def test_the_suggestion_budget_counts_the_keys_looked_at(monkeypatch: pytest.MonkeyPatch, budget: int,
+                                                        hint: str) -> None:
+    # "abcde": its pieces held by no key come first, then "  a" and " ab" (in "abqqq"), then "bcd", "cde" and
+    # "de " (in "xbcde"), one key each. Only with all five looked at does "xbcde" hold the most of them.
+    from pipeline.model import catalog as model_catalog
+
+    monkeypatch.setattr(model_catalog, "SUGGESTION_BUDGET", budget)
+    monkeypatch.setattr(model_catalog, "SUGGESTION_CANDIDATES", 1)
+    entries = tuple(CatalogEntry(key, key, (), "A tool.", "tool", "https://t.example.org/", "")
+                    for key in ("abqqq", "xbcde"))
+    catalog = Catalog(entries)
+    catalog.index.update({e.id: e for e in entries})
+    assert catalog.suggest("abcde").startswith(hint)
