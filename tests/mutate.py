@@ -195,10 +195,13 @@ def main(argv: list[str]) -> int:
     target = TARGETS[args.module]
     mutmut = str(Path(sys.executable).parent / "mutmut")
     work = ROOT / "mutants" / args.module
-    if args.again and (work / "mutants" / "mutmut-stats.json").exists():
-        names = sorted(n for n, c in results(work, target).items() if c not in KILLED | TIMEOUT)
+    stats = work / "mutants" / "mutmut-stats.json"
+    if args.again and stats.exists():
+        listed = equivalents()
+        names = sorted(n for n, c in results(work, target).items() if c not in KILLED | TIMEOUT and n not in listed)
         if not names:
             names = list(target.mutants)
+        stats.unlink()  # which test reaches which function is mapped anew: tests change between runs
     else:
         work, names = prepare(args.module, target), list(target.mutants)
     run = subprocess.run([mutmut, "run", "--max-children", str(args.jobs), *names], cwd=work,

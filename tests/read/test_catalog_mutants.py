@@ -247,3 +247,29 @@ def test_a_suggestion_names_three_ids_at_most(tmp_path: Path, site: Site) -> Non
     catalog, problems = read(tmp_path, site, text)
     assert problems == []
     assert catalog.suggest("quarry-x") == "did you mean 'quarry-e' or 'quarry-d' or 'quarry-c'?"
+
+
+def test_a_catalog_not_a_list_is_shown_where_it_starts_and_the_path_as_given(tmp_path: Path, site: Site) -> None:
+    assert read(tmp_path, site, "# the catalog\nid: quarry\n")[1][0].startswith(f"{SHOWN}:2:1: error[wrong-type]")
+    path = tmp_path / "catalog.yaml"
+    path.write_text(ENTRY, encoding="utf-8")
+    catalog, problems = load_catalog(path, site)
+    assert problems == [] and catalog.path == str(path) and catalog.entries[0].location.path == str(path)
+
+
+@pytest.mark.parametrize("budget, hint", [
+    (1, "add an entry"), (2, "add an entry"), (3, "add an entry"), (4, "add an entry"), (5, "did you mean 'xbcde'?"),
+])
+def test_the_suggestion_budget_counts_the_keys_looked_at(monkeypatch: pytest.MonkeyPatch, budget: int,
+                                                        hint: str) -> None:
+    # "abcde": its pieces held by no key come first, then "  a" and " ab" (in "abqqq"), then "bcd", "cde" and
+    # "de " (in "xbcde"), one key each. Only with all five looked at does "xbcde" hold the most of them.
+    from pipeline.model import catalog as model_catalog
+
+    monkeypatch.setattr(model_catalog, "SUGGESTION_BUDGET", budget)
+    monkeypatch.setattr(model_catalog, "SUGGESTION_CANDIDATES", 1)
+    entries = tuple(CatalogEntry(key, key, (), "A tool.", "tool", "https://t.example.org/", "")
+                    for key in ("abqqq", "xbcde"))
+    catalog = Catalog(entries)
+    catalog.index.update({e.id: e for e in entries})
+    assert catalog.suggest("abcde").startswith(hint)

@@ -280,3 +280,13 @@ def test_the_letter_keeps_what_ends_a_line_but_spaces(scratch: Path) -> None:
     archive = load_archive(scratch, TEMPLATES, __import__("datetime").date(2026, 1, 1))
     text = email_mime.bodies(archive, archive.digests[0]).text
     assert "\nThe last word is X\n" in text and "\nThen a no-break space\u00a0\n" in text
+
+
+def test_unknown_elements_and_hard_breaks_to_the_column() -> None:
+    made, numbers = lines('<span>a <span><a href="https://x.org">x</a></span></span><p>a b<br/>c</p>')
+    assert made == ["a x [1]", "", "a b", "c"] and numbers == {"https://x.org": 1}
+    assert wrap(["x", BREAK, "aaaa", "bbbb"], 9) == ["x", "aaaa bbbb"]
+
+
+def test_emphasis_inside_an_unknown_element_inside_emphasis_is_marked_once() -> None:
+    assert lines("<p><em>a <span><strong>b</strong></span></em></p>")[0] == ["*a b*"]

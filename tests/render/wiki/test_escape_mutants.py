@@ -31,7 +31,7 @@ def test_a_heading_is_running_text_without_its_outer_spaces() -> None:
     assert wikiescape.heading("  a | b ] [c]  ") == "a | b ] [c]"
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("protocol", PROTOCOLS, ids=[p.rstrip(":/") for p in PROTOCOLS])
 def test_a_protocol_that_ends_a_text_before_markup(protocol: str) -> None:
     scheme, rest = protocol.split(":", 1)
     for before in ("", "see ", "*see* ", "a:b "):
