@@ -7,6 +7,7 @@ beyond the standard library; the same launch as tests/render/email/test_email_br
 from __future__ import annotations
 
 import fcntl
+import base64
 import json
 import os
 import select
@@ -119,15 +120,28 @@ class Browser:
             else:
                 self.events.append(message)
 
-    def tab(self, width: int = 1200, height: int = 900) -> str:
-        """Return the session of a new tab."""
+    def tab(self, width: int = 1200, height: int = 900, network: bool = False) -> str:
+        """Return the session of a new tab as wide as `width` (a phone below 480px); `network`: report requests."""
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = str(self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"])
-        for domain in ("Page", "Runtime"):
+        for domain in ("Page", "Runtime", *(("Network",) if network else ())):
             self.call(f"{domain}.enable", session=session)
         self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session)
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 480}, session)
         return session
+
+    def taken(self, method: str, session: str) -> list[dict[str, Any]]:
+        """Return the parameters of the events `method` of `session` received so far, and forget them."""
+        found = [e["params"] for e in self.events if e.get("method") == method and e.get("sessionId") == session]
+        self.events = [e for e in self.events if not (e.get("method") == method and e.get("sessionId") == session)]
+        return found
+
+    def screenshot(self, session: str, width: int, height: int) -> bytes:
+        """Return a PNG of the page's first `width` × `height` pixels, beyond the window if need be."""
+        shot = self.call("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}}, session)
+        return base64.b64decode(shot["data"])
 
     def visit(self, session: str, url: str, timeout: float = 30) -> None:
         self.events = [e for e in self.events if not (e.get("method") == "Page.loadEventFired"
