@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import DIGESTS, ROOT, TEMPLATES
 from mediawiki import LocalWiki, mediawiki  # noqa: F401 - the session's wiki
-from test_email_browser import Browser, browser  # noqa: F401 - one chromium for the module
+from test_email_browser import Browser, browser  # noqa: F401 - one chromium for the module (bench/chromium.py)
 
 from pipeline.check.archive import load_archive
 from pipeline.model.archive import Archive
@@ -52,7 +52,7 @@ def _measure(browser: Browser, session: str, selector: str) -> dict:  # noqa: F8
 @pytest.mark.chromium
 def test_the_arabic_email_reads_right_to_left_and_the_russian_left_to_right(
         browser: Browser, archive: Archive, tmp_path: Path) -> None:  # noqa: F811
-    session = browser.page(600)
+    session = browser.tab(600, 800)
     browser.visit(session, _email(archive, "011.ar", tmp_path).as_uri())
     assert browser.evaluate(session, "document.documentElement.dir") == "rtl"
     dateline = _measure(browser, session, ".dateline")
@@ -77,7 +77,7 @@ def test_the_arabic_page_reads_right_to_left_on_the_wiki(
     page = tmp_path / "011.ar.wiki.html"
     page.write_text(f'<!DOCTYPE html><html lang="en" dir="ltr"><head><meta charset="utf-8"></head>'
                     f'<body style="width:560px">{rendered}</body></html>', encoding="utf-8")
-    session = browser.page(600)
+    session = browser.tab(600, 800)
     browser.visit(session, page.as_uri())
     first = _measure(browser, session, "div[dir=rtl] p")
     assert first["direction"] == "rtl" and first["gapRight"] < 1
