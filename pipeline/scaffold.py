@@ -65,6 +65,11 @@ def new_digest(folder: Path, number_text: str, language: str | None, date: dt.da
     topic = {"es": "Título del tema", "ru": "Название темы"}.get(code, "Topic title")
     text = _TEMPLATE.format(number=number, date=date.isoformat(), language=_plain(code), topic=topic,
                             time=f'time: "{time:%H:%M}"\n' if time else "")
+    return _write_new(path, text)
+
+
+def _write_new(path: Path, text: str) -> Path:
+    """Write `text` to the new file `path`, never over an existing one; return `path`."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
@@ -117,13 +122,7 @@ def new_translation(folder: Path, number_text: str, language: str | None, source
              f"source_version: {version}  # the notes of {source_path.name} this translates; `check` says when they change"]
     text = "---\n" + "\n".join(lines) + "\n---\n" + source.body
     path = folder / f"{number:03d}.{language}.md"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        raise NewDigestError(f"{path} already exists; it was left as it is") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    return path
+    return _write_new(path, text)
 
 
 def _source_version(folder: Path, number: int, code: str, default: str) -> tuple[Path, dict[str, object]]:

@@ -443,11 +443,11 @@ _HTML_BLOCKS = frozenset("address blockquote body br dd div dl dt h1 h2 h3 h4 h5
                          "th thead tr ul".split())
 
 
-def html_text(page: str, skip_classes: Iterable[str] = ("preheader",), skip_tags: Iterable[str] = ()) -> str:
+def html_text(page: str, skip_classes: Iterable[str] = (), skip_tags: Iterable[str] = ()) -> str:
     """Return what a reader sees of an HTML email's body: lxml's text, whitespace collapsed.
 
     Block elements and <br> separate words; comments (the Outlook conditionals) and elements with
-    a class in `skip_classes` (the hidden preheader) or a tag in `skip_tags` are left out.
+    a class in `skip_classes` or a tag in `skip_tags` are left out.
     """
     body = lxml_html.document_fromstring(page).body
     skip = set(skip_classes)
@@ -553,7 +553,7 @@ def frameless_html(archive: Archive, digest: Digest) -> str:
 
 
 def page_html_text(page: str) -> str:
-    """Return the visible text of a frameless HTML email (its hidden preheader left out)."""
+    """Return the visible text of a frameless HTML email."""
     return html_text(page)
 
 
@@ -755,7 +755,7 @@ def reading(html_: str, site: Site, email: bool = False) -> Reading:
     compared in Unicode's NFC: MediaWiki stores every text so ("e" and U+0301 become "é"),
     and canonically equivalent text shows the same.
     """
-    found = read_html(html_, skip_classes=("preheader",) if email else ())
+    found = read_html(html_)
     return dataclasses.replace(
         found, text=unicodedata.normalize("NFC", found.text),
         links=[(normal_url(href, site.wiki.base_url, dict(site.interwiki)), unicodedata.normalize("NFC", label))

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from pipeline import timing
 from pipeline.adapters.premailer import Inliner, PublicInliner, inliner
 from pipeline.model.archive import DEFAULT_TEMPLATES
+from pipeline.model import locale
 from pipeline.model.followups import CHECK_ATTR
 from pipeline.render.document import BLANK, Check, Foreign, Inline, Link, Paragraph, collapsed
 from pipeline.render.email.letter import Letter
@@ -34,7 +35,6 @@ _ALIGN = re.compile(r"text-align:\s*(left|right|center)")
 # element with a background colour (the column <div>, <code>), which the Nu HTML Checker reports as an error
 # and no client needs there. Attribute values cannot hold "<" or ">" (the serializer escapes them).
 _STRAY_BGCOLOR = re.compile(r'(<(?!(?:body|table|tr|td|th)\b)[a-z][a-z0-9]*\b[^<>]*?) bgcolor="[^"<>]*"')
-_RTL = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ps", "sd", "ug", "ur", "yi"})
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def view(letter: Letter) -> EmailView:
     """Return the template's context for `letter`."""
     code = letter.language
     return EmailView(
-        language=code, direction="rtl" if code.split("-")[0] in _RTL else "ltr", title=letter.title,
+        language=code, direction=locale.direction(code), title=letter.title,
         dateline=letter.dateline,
         greeting=letter.greeting, opening=tuple(_markup(pieces_html(p)) for p in letter.opening),
         sections=tuple(SectionView(s.heading, _markup(blocks_html(s.topic.elements))) for s in letter.sections),

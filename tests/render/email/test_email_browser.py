@@ -29,7 +29,7 @@ MEASURE = """(() => {
   const outside = [];
   for (const el of document.body.querySelectorAll('*')) {
     const box = el.getBoundingClientRect();
-    if (box.width === 0 && box.height === 0) continue;  // not rendered (the hidden preheader)
+    if (box.width === 0 && box.height === 0) continue;  // not rendered
     if (box.right > width + 0.5 || box.left < -0.5)
       outside.push(`<${el.tagName.toLowerCase()}> ${Math.round(box.left)}..${Math.round(box.right)}: ` +
                    el.textContent.trim().slice(0, 50));

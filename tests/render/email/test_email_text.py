@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 from pipeline.check.archive import load_archive
 from pipeline.model.diagnostics import has_errors
 from pipeline.render.email import mime as email_mime
-from pipeline.render.email.text import LIMIT, WIDTH, width
+from pipeline.render.email.text import LIMIT, width
 
 TODAY = dt.date(2026, 1, 1)
 _MARKER = re.compile(r" ?\[\d+\]")
@@ -76,13 +76,11 @@ _HTML_BLOCKS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"
 
 
 def html_words(page: str) -> list[str]:
-    """Return the words a reader sees in an HTML body (not the hidden preheader), list numbers included."""
+    """Return the words a reader sees in an HTML body, list numbers included."""
     body = lxml_html.document_fromstring(page).find("body")
     parts: list[str] = []
 
     def walk(el: lxml_html.HtmlElement) -> None:
-        if "preheader" in el.get("class", "").split():
-            return
         block = el.tag in _HTML_BLOCKS
         parts.append(" " if block else "")
         parent = el.getparent()
